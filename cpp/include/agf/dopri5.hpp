@@ -1,0 +1,151 @@
+// Dormand-Prince 5(4) with the FSAL property, PI-free classic step control (Hairer, Norsett &
+// Wanner, Solving ODEs I, II.4) and the 4th-order continuous extension used by SciPy's RK45
+// for dense output. The error norm is the per-neuron relative norm of error_norm.hpp.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include "agf/error_norm.hpp"
+#include "agf/stepper.hpp"
+
+namespace agf {
+
+class Dopri5 final : public Stepper {
+ public:
+  Dopri5(GradientSystem& sys, StepperOptions opt) : sys_(sys), opt_(opt), norm_(sys.model()) {
+    for (auto& k : K_) k.resize(sys.size());
+  }
+  std::string name() const override { return "dopri5"; }
+
+  void init(double t0, const Vec& y0) override {
+    t_ = t_prev_ = t0;
+    y_ = y0;
+    y_prev_ = y0;
+    loss_ = sys_.rhs(y_, K_[0]);
+    h_ = opt_.h0 > 0 ? opt_.h0 : initial_step();
+  }
+
+  StepStatus step(double t_end) override {
+    static constexpr double C[6] = {0.0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1.0};
+    static constexpr double A[6][5] = {
+        {0, 0, 0, 0, 0},
+        {1.0 / 5, 0, 0, 0, 0},
+        {3.0 / 40, 9.0 / 40, 0, 0, 0},
+        {44.0 / 45, -56.0 / 15, 32.0 / 9, 0, 0},
+        {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729, 0},
+        {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656}};
+    static constexpr double B[6] = {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84};
+    static constexpr double E[7] = {-71.0 / 57600, 0, 71.0 / 16695, -71.0 / 1920, 17253.0 / 339200,
+                                    -22.0 / 525, 1.0 / 40};
+    (void)C;
+    bool rejected_before = false;
+    while (true) {
+      const double h_min = 16.0 * std::numeric_limits<double>::epsilon() * std::max(std::abs(t_), 1e-300);
+      double h = h_;
+      if (opt_.h_max > 0) h = std::min(h, opt_.h_max);
+      bool last = false;
+      if (t_ + h >= t_end) { h = t_end - t_; last = true; }
+      if (opt_.h_min > 0 && h < opt_.h_min && !last) h = std::min(opt_.h_min, t_end - t_);
+      if (h < h_min && !last) return StepStatus::StepUnderflow;
+
+      for (int s = 1; s < 6; ++s) {
+        ytmp_ = y_;
+        for (int j = 0; j < s; ++j)
+          if (A[s][j] != 0.0) ytmp_.noalias() += (h * A[s][j]) * K_[j];
+        sys_.rhs(ytmp_, K_[s]);
+      }
+      ynew_ = y_;
+      for (int j = 0; j < 6; ++j)
+        if (B[j] != 0.0) ynew_.noalias() += (h * B[j]) * K_[j];
+      const double loss_new = sys_.rhs(ynew_, K_[6]);
+      err_.setZero(y_.size());
+      for (int j = 0; j < 7; ++j)
+        if (E[j] != 0.0) err_.noalias() += (h * E[j]) * K_[j];
+
+      if (!std::isfinite(loss_new) || !ynew_.allFinite()) {
+        // Treat as a failed step: shrink hard; give up when the step is already tiny.
+        if (h < h_min * 1e3 || (opt_.h_min > 0 && h <= opt_.h_min * (1 + 1e-12))) return StepStatus::NonFinite;
+        h_ = h * 0.1;
+        ++n_rejected;
+        rejected_before = true;
+        continue;
+      }
+      double en = norm_(err_, y_, ynew_, opt_.rtol, opt_.atol);
+      if (en > 1.0 && opt_.h_min > 0 && h <= opt_.h_min * (1 + 1e-12)) { ++n_forced; en = 1.0; }
+      if (en <= 1.0) {
+        double fac = en == 0.0 ? kMaxFactor : std::min(kMaxFactor, kSafety * std::pow(en, -0.2));
+        if (rejected_before) fac = std::min(1.0, fac);
+        t_prev_ = t_;
+        y_prev_.swap(y_);
+        y_.swap(ynew_);
+        t_ = last ? t_end : t_ + h;
+        h_used_ = h;
+        loss_ = loss_new;
+        // Dense-output coefficients Q = K P, computed from this step's stages.
+        for (int c = 0; c < 4; ++c) {
+          Q_[c].setZero(y_.size());
+          for (int j = 0; j < 7; ++j)
+            if (P[j][c] != 0.0) Q_[c].noalias() += P[j][c] * K_[j];
+        }
+        K_[0].swap(K_[6]);  // FSAL
+        if (!last) h_ = std::max({h * fac, h_min, opt_.h_min});  // a step cut short at t_end keeps h_
+        ++n_accepted;
+        return StepStatus::Ok;
+      }
+      h_ = std::max(h * std::max(kMinFactor, kSafety * std::pow(en, -0.2)), opt_.h_min);
+      ++n_rejected;
+      rejected_before = true;
+    }
+  }
+
+  void dense(double t, Vec& out) const override {
+    const double h = h_used_;
+    if (h == 0.0) { out = y_; return; }
+    const double x = (t - t_prev_) / h;
+    out = y_prev_;
+    double p = x;
+    for (int c = 0; c < 4; ++c) {
+      out.noalias() += (h * p) * Q_[c];
+      p *= x;
+    }
+  }
+
+ private:
+  static constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 10.0;
+  static constexpr double P[7][4] = {
+      {1.0, -8048581381.0 / 2820520608, 8663915743.0 / 2820520608, -12715105075.0 / 11282082432},
+      {0, 0, 0, 0},
+      {0, 131558114200.0 / 32700410799, -68118460800.0 / 10900136933, 87487479700.0 / 32700410799},
+      {0, -1754552775.0 / 470086768, 14199869525.0 / 1410260304, -10690763975.0 / 1880347072},
+      {0, 127303824393.0 / 49829197408, -318862633887.0 / 49829197408, 701980252875.0 / 199316789632},
+      {0, -282668133.0 / 205662961, 2019193451.0 / 616988883, -1453857185.0 / 822651844},
+      {0, 40617522.0 / 29380423, -110615467.0 / 29380423, 69997945.0 / 29380423}};
+
+  // Hairer's starting-step heuristic in the relative norm.
+  double initial_step() {
+    const Vec zero = Vec::Zero(y_.size());
+    const double d0 = norm_(y_, y_, y_, opt_.rtol, opt_.atol);
+    const double d1 = norm_(K_[0], y_, y_, opt_.rtol, opt_.atol);
+    double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+    ytmp_ = y_ + h0 * K_[0];
+    Vec f1(y_.size());
+    sys_.rhs(ytmp_, f1);
+    const double d2 = norm_(f1 - K_[0], y_, y_, opt_.rtol, opt_.atol) / h0;
+    const double h1 = (std::max(d1, d2) <= 1e-15) ? std::max(1e-6, h0 * 1e-3)
+                                                  : std::pow(0.01 / std::max(d1, d2), 0.2);
+    double h = std::min(100.0 * h0, h1);
+    if (!std::isfinite(h) || h <= 0) h = 1e-6;
+    return h;
+  }
+
+  GradientSystem& sys_;
+  StepperOptions opt_;
+  NeuronErrorNorm norm_;
+  std::array<Vec, 7> K_;
+  std::array<Vec, 4> Q_;
+  Vec y_prev_, ynew_, ytmp_, err_;
+  double h_ = 0.0, h_used_ = 0.0;
+};
+
+}  // namespace agf

@@ -1,0 +1,63 @@
+// The interface every neuron family implements. A model is a sum of H neurons; its parameters
+// are one flat vector theta made of named per-neuron blocks (each block row-major, neuron i in
+// row i). All losses are the canonical loss L = (1/2n) sum_n ||y_n - f(x_n)||^2.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+#include "agf/types.hpp"
+
+namespace agf {
+
+// Reusable buffers of one thread's kernel calls (no allocation in the hot loop once sized).
+struct Scratch {
+  RowMat Z, S, Sp, F, R, RA, G;
+  Vec v1, v2;
+  int threads = 1;  // threads a single kernel call may use (deterministic chunking)
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual std::string name() const = 0;
+  virtual Index n_params() const = 0;
+  virtual Index n_neurons() const = 0;
+  virtual Index d_in() const = 0;
+  virtual Index d_out() const = 0;
+  // Degree of homogeneity kappa of one neuron in its own parameters.
+  virtual int kappa() const = 0;
+  virtual bool homogeneous() const = 0;
+  // Neuron that owns parameter p (used by the per-neuron relative error norm).
+  virtual Index neuron_of(Index p) const = 0;
+
+  // Network output F (n, c).
+  virtual void forward(const Data& data, const double* theta, RowMat& F, Scratch& s) const = 0;
+
+  // Canonical loss; if grad != nullptr, also its gradient dL/dtheta (length n_params).
+  virtual double loss_grad(const Data& data, const double* theta, double* grad, Scratch& s) const = 0;
+
+  // Utilities U_i = E_n <f_i(x_n; theta_i), r_n> of every neuron against the residual R (n, c),
+  // and their gradients dU_i/dtheta_i laid out like theta. No neuron couples to another.
+  virtual void utilities(const Data& data, const double* theta, const RowMat& R, double* U,
+                         double* gradU, Scratch& s) const = 0;
+
+  // Euclidean norm of each neuron's parameters.
+  void neuron_norms(const double* theta, double* out) const {
+    const Index H = n_neurons();
+    for (Index i = 0; i < H; ++i) out[i] = 0.0;
+    for (Index p = 0; p < n_params(); ++p) out[neuron_of(p)] += theta[p] * theta[p];
+    for (Index i = 0; i < H; ++i) out[i] = std::sqrt(out[i]);
+  }
+
+  void check_data(const Data& data) const {
+    if (data.d() != d_in())
+      throw ConfigError("data has " + std::to_string(data.d()) + " input features, model expects " +
+                        std::to_string(d_in()));
+    if (data.c() != d_out())
+      throw ConfigError("data has " + std::to_string(data.c()) + " outputs, model expects " +
+                        std::to_string(d_out()));
+    if (data.n() < 1) throw ConfigError("data has no samples");
+  }
+};
+
+}  // namespace agf

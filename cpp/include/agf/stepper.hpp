@@ -1,0 +1,46 @@
+// The interface of an adaptive one-step integrator for gradient flow. The driver
+// (gradient_flow.hpp) only sees this interface, so a stiff method plugs in by name.
+#pragma once
+#include <string>
+#include "agf/gradient_system.hpp"
+
+namespace agf {
+
+enum class StepStatus { Ok = 0, StepUnderflow = 1, NonFinite = 2 };
+
+struct StepperOptions {
+  double rtol = 1e-8;
+  double atol = 0.0;
+  double h0 = 0.0;     // initial step; 0 = automatic
+  double h_max = 0.0;  // 0 = unbounded
+  // Steps of this size are accepted whatever their error estimate (0 = never). For gradients
+  // with kinks (ReLU), whose flow can slide along a kink where any error-controlled step
+  // shrinks without end; such forced steps are counted in n_forced.
+  double h_min = 0.0;
+};
+
+class Stepper {
+ public:
+  virtual ~Stepper() = default;
+  virtual std::string name() const = 0;
+  // Start at (t0, y0); evaluates the right-hand side there.
+  virtual void init(double t0, const Vec& y0) = 0;
+  // Takes one accepted step that does not pass t_end (rejected attempts are retried inside).
+  virtual StepStatus step(double t_end) = 0;
+  // Dense output on [t_prev, t], written to out.
+  virtual void dense(double t, Vec& out) const = 0;
+
+  double t() const { return t_; }
+  double t_prev() const { return t_prev_; }
+  const Vec& y() const { return y_; }
+  double loss() const { return loss_; }  // loss at y()
+  long n_accepted = 0;
+  long n_rejected = 0;
+  long n_forced = 0;
+
+ protected:
+  double t_ = 0.0, t_prev_ = 0.0, loss_ = 0.0;
+  Vec y_;
+};
+
+}  // namespace agf

@@ -1,0 +1,26 @@
+"""agf: Alternating Gradient Flows for two-layer networks from small initialization.
+
+Simulate gradient flow and gradient descent of two-layer networks from tiny initialization
+with exact time units and located events; the AGF algorithm (Kunin et al., NeurIPS 2025).
+"""
+from agf.errors import AGFError, ConfigError, DataError, NumericalError  # noqa: I001
+from agf import _core
+from agf import events, units
+from agf.data import Dataset
+from agf.events import LossBelow, NormCrosses
+from agf.gradient_descent import gradient_descent
+from agf.gradient_flow import METHODS, default_save_times, gradient_flow
+from agf.models import ACTIVATIONS, DiagonalLinear, Model, TwoLayer
+from agf.params import Params
+from agf.trajectory import Trajectory
+
+__version__: str = _core.__version__
+#: Whether the C++ core was built with OpenMP (kernel threads; batches always use threads).
+has_openmp: bool = _core.has_openmp
+
+__all__ = [
+    "AGFError", "ConfigError", "DataError", "NumericalError",
+    "Dataset", "Params", "Model", "TwoLayer", "DiagonalLinear", "ACTIVATIONS",
+    "gradient_flow", "gradient_descent", "Trajectory", "METHODS", "default_save_times",
+    "NormCrosses", "LossBelow", "events", "units", "has_openmp", "__version__",
+]
