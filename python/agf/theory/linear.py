@@ -196,9 +196,13 @@ def linear(
                       "clamped to a simultaneous jump", RuntimeWarning, stacklevel=2)
     rescaled = closed if commuting else rec
 
-    total = 0.5 * float(np.trace(Syy)) if Syy is not None else 0.5 * float(np.sum(mu))
-    levels = total - 0.5 * np.concatenate([[0.0], np.cumsum(gains)])
-    levels[np.abs(levels) <= 1e-12 * max(abs(total), 1e-300)] = 0.0     # round-off at the end
+    if Syy is not None:
+        total = 0.5 * float(np.trace(Syy))
+        levels = total - 0.5 * np.concatenate([[0.0], np.cumsum(gains)])
+    else:  # tail sums: accurate down to the smallest μ
+        rest = max(float(np.sum(mu)) - float(np.sum(gains)), 0.0)
+        tails = np.concatenate([np.cumsum(gains[::-1])[::-1], [0.0]])
+        levels = 0.5 * (tails + (rest if rest > 1e-12 * float(np.sum(mu)) else 0.0))
     saddles = np.stack([V[:, :k] @ V[:, :k].T @ B for k in range(r + 1)])
 
     events = [dict(kind="activate", index=order[k], jump=k, rescaled_time=float(rescaled[k]),
