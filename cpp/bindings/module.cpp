@@ -18,4 +18,5 @@ PYBIND11_MODULE(_core, m) {
   agf_py::register_errors(m);
   agf_py::register_models(m);
   agf_py::register_flows(m);
+  agf_py::register_agf_engine(m);
 }

@@ -13,6 +13,8 @@ from agf.gradient_flow import METHODS, default_save_times, gradient_flow
 from agf.models import ACTIVATIONS, DiagonalLinear, Model, TwoLayer
 from agf.params import Params
 from agf.trajectory import Trajectory
+from agf.agf_result import AGFResult
+from agf.run_agf import run_agf
 
 __version__: str = _core.__version__
 #: Whether the C++ core was built with OpenMP (kernel threads; batches always use threads).
@@ -22,5 +24,5 @@ __all__ = [
     "AGFError", "ConfigError", "DataError", "NumericalError",
     "Dataset", "Params", "Model", "TwoLayer", "DiagonalLinear", "ACTIVATIONS",
     "gradient_flow", "gradient_descent", "Trajectory", "METHODS", "default_save_times",
-    "NormCrosses", "LossBelow", "events", "units", "has_openmp", "__version__",
+    "NormCrosses", "LossBelow", "run_agf", "AGFResult", "events", "units", "has_openmp", "__version__",
 ]
