@@ -20,6 +20,10 @@ class Diagonal final : public Model {
   bool homogeneous() const override { return true; }
   Index neuron_of(Index p) const override { return p % d_; }
 
+  // Exact Hessian and Hessian-vector product (diagonal_hessian.hpp).
+  void hessian(const Data& data, const double* theta, RowMat& Hm, Scratch& s) const override;
+  void hvp(const Data& data, const double* theta, const double* v, double* out, Scratch& s) const override;
+
   void forward(const Data& data, const double* theta, RowMat& F, Scratch& s) const override {
     beta(theta, s.v1);
     F.resize(data.n(), 1);
@@ -64,3 +68,5 @@ class Diagonal final : public Model {
 };
 
 }  // namespace agf
+
+#include "agf/diagonal_hessian.hpp"

@@ -41,6 +41,18 @@ class Model {
   virtual void utilities(const Data& data, const double* theta, const RowMat& R, double* U,
                          double* gradU, Scratch& s) const = 0;
 
+  // Dense Hessian d2L/dtheta2 of the canonical loss, written to Hm (resized to n_params^2).
+  // Families without an exact Hessian keep this default.
+  virtual void hessian(const Data& data, const double* theta, RowMat& Hm, Scratch& s) const {
+    (void)data; (void)theta; (void)Hm; (void)s;
+    throw ConfigError(name() + ": hessian not implemented");
+  }
+  // Hessian-vector product out = (d2L/dtheta2) v, without forming the Hessian.
+  virtual void hvp(const Data& data, const double* theta, const double* v, double* out, Scratch& s) const {
+    (void)data; (void)theta; (void)v; (void)out; (void)s;
+    throw ConfigError(name() + ": hvp not implemented");
+  }
+
   // Euclidean norm of each neuron's parameters.
   void neuron_norms(const double* theta, double* out) const {
     const Index H = n_neurons();

@@ -82,6 +82,10 @@ class TwoLayer final : public Model {
     chunked(data, theta, &R, gradU, s, U);
   }
 
+  // Exact Hessian and Hessian-vector product (two_layer_hessian.hpp).
+  void hessian(const Data& data, const double* theta, RowMat& Hm, Scratch& s) const override;
+  void hvp(const Data& data, const double* theta, const double* v, double* out, Scratch& s) const override;
+
  private:
   Index d_, c_, H_;
   Activation act_;
@@ -161,3 +165,5 @@ class TwoLayer final : public Model {
 };
 
 }  // namespace agf
+
+#include "agf/two_layer_hessian.hpp"

@@ -134,6 +134,26 @@ class Model:
         U, gU = self._core.utilities(data.X, R, self.as_params(params).to_vector(), n_threads)
         return U, self.from_vector(gU)
 
+    def hessian(self, data: Dataset, params) -> np.ndarray:
+        """Exact Hessian ``d2L/dtheta2`` of the canonical loss at ``params``, shape
+        (n_params, n_params), in the flat layout of :meth:`Params.to_vector` (blocks in the order
+        of :attr:`blocks`, each row-major over neurons). Computed from the family's block structure
+        (for the two-layer family: Gauss-Newton blocks plus residual-weighted second derivatives),
+        not by finite differences. Memory is ``8 n_params^2`` bytes; use :meth:`hvp` for large
+        models."""
+        self.check_data(data)
+        return self._core.hessian(data.X, data.Y, self.as_params(params).to_vector())
+
+    def hvp(self, data: Dataset, params, vector) -> np.ndarray:
+        """Hessian-vector product ``(d2L/dtheta2) v`` of the canonical loss without forming the
+        Hessian (a few products of the kernel's sizes). ``vector`` is flat (n_params,) or Params;
+        returns a flat array."""
+        self.check_data(data)
+        v = vector.to_vector() if isinstance(vector, Params) else float_array("vector", vector, ndim=1, error=ConfigError)
+        if v.shape != (self.n_params,):
+            raise ConfigError(f"vector must have {self.n_params} entries, got shape {v.shape}")
+        return self._core.hvp(data.X, data.Y, self.as_params(params).to_vector(), np.ascontiguousarray(v))
+
     def residual(self, data: Dataset, params) -> np.ndarray:
         """``Y - f(X)``, shape (n, d_out)."""
         self.check_data(data)
