@@ -1,0 +1,6 @@
+"""Plots (opt-in: ``import agf.plot``; needs ``pip install 'agf[plot]'``). Every function takes
+``ax=`` and returns the axes."""
+from agf.plot.loss import loss_curve, staircase
+from agf.plot.style import COLORS, new_axes
+
+__all__ = ["loss_curve", "staircase", "new_axes", "COLORS"]
