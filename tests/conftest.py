@@ -117,7 +117,7 @@ def numpy_flat_grad(model, act, X, Y):
     """A function theta -> (loss, dL/dtheta) on the flat layout [W, A] or [u, v], in numpy."""
     if act is None:  # diagonal
         d = X.shape[1]
-        y = Y[:, 0]
+        y = np.asarray(Y).reshape(X.shape[0], -1)[:, 0]
 
         def f(theta):
             loss, gu, gv = diag_loss_grad(X, y, theta[:d], theta[d:])
