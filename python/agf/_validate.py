@@ -13,6 +13,8 @@ from agf.errors import ConfigError, DataError
 def float_array(name: str, value, *, ndim: int | None = None, finite: bool = True,
                 error: type = DataError) -> np.ndarray:
     """``value`` as a C-contiguous float64 array, checked for dimension and finiteness."""
+    if np.iscomplexobj(value):  # numpy would drop the imaginary part with only a warning
+        raise error(f"{name} must be an array of real numbers, got complex values")
     try:
         arr = np.ascontiguousarray(np.asarray(value, dtype=np.float64))
     except (TypeError, ValueError) as exc:
