@@ -98,6 +98,7 @@ void register_flows(py::module_& m) {
         out["n_rejected"] = r.n_rejected;
         out["n_rhs"] = r.n_rhs;
         out["n_forced"] = r.n_forced;
+        for (const auto& kv : r.stiff) out[py::str(kv.first)] = kv.second;
         out["status"] = static_cast<int>(r.status);
         out["message"] = r.message;
         out["interrupted"] = interrupted;

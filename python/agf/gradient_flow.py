@@ -18,8 +18,12 @@ from agf.trajectory import Trajectory
 
 __all__ = ["gradient_flow", "METHODS", "default_save_times"]
 
-#: Integrators by name. "explicit" is Dormand-Prince 5(4) with dense output.
-METHODS = ("explicit",)
+#: Integrators by name. "explicit" is Dormand-Prince 5(4) with dense output. "implicit" is
+#: RODAS4, an L-stable Rosenbrock method of order 4 using the exact Hessian (one Hessian and one
+#: factorization per step), for stiff flows. "auto" runs Dormand-Prince on the non-stiff
+#: stretches (tiny-norm plateaus) and switches to RODAS4 where the explicit step is held by
+#: stability, and back. All three share the error norm, dense output and events.
+METHODS = ("explicit", "implicit", "auto")
 
 
 def default_save_times(t_max: float, n: int = 400) -> np.ndarray:
@@ -75,7 +79,13 @@ def gradient_flow(
         (``Trajectory.t_scaled`` gives them in the convention's units).
     events : :class:`agf.events.NormCrosses` / :class:`agf.events.LossBelow`, located on the
         dense output.
-    method : the stepper, one of :data:`METHODS`.
+    method : the stepper, one of :data:`METHODS`: ``"explicit"`` (Dormand-Prince 5(4)),
+        ``"implicit"`` (RODAS4 with the exact Hessian; for stiff flows: once neurons are active
+        the Hessian's largest eigenvalue holds an explicit step to about 3.3/lambda_max) or
+        ``"auto"`` (explicit on non-stiff stretches, implicit where the flow is stiff). The
+        stiff methods need a family with an exact Hessian (every built-in family has one);
+        ``stats`` then also report ``n_hessian``, ``n_factorizations`` and the accepted steps
+        per method (``steps_explicit``, ``steps_implicit``).
     max_steps : step budget; exceeding it raises :class:`agf.NumericalError` with ``.partial``.
     h0, h_max : initial and largest step (default automatic / unbounded).
     h_min : smallest step; steps of this size are accepted whatever their error estimate and
@@ -148,6 +158,9 @@ def gradient_flow(
     return trajectories if batch else trajectories[0]
 
 
+_STIFF_STATS = ("n_hessian", "n_factorizations", "n_lu", "n_hvp", "n_switches", "steps_explicit", "steps_implicit")
+
+
 def _to_trajectory(out, model, s, events, blocks, method, wall) -> Trajectory:
     ev = out["events"]
     located = [LocatedEvent(events[int(i)], float(t), float(l) * s, int(d))
@@ -160,7 +173,8 @@ def _to_trajectory(out, model, s, events, blocks, method, wall) -> Trajectory:
         param_vectors=out["params"] if out["params"].size else None, events=located,
         stats={"n_steps": int(out["n_steps"]), "n_rejected": int(out["n_rejected"]),
                "n_grad": int(out["n_rhs"]), "n_forced": int(out["n_forced"]), "method": method, "wall_time": wall,
-               "t_final": float(out["t_final"])},
+               "t_final": float(out["t_final"]),
+               **{k: int(out[k]) for k in _STIFF_STATS if k in out}},
         status=status, message=out["message"], final_params=model.from_vector(out["y_final"]),
         blocks=blocks,
     )

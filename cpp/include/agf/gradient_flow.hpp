@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 #include "agf/dopri5.hpp"
+#include "agf/rosenbrock.hpp"
 #include "agf/events.hpp"
 
 namespace agf {
@@ -40,12 +41,15 @@ struct FlowResult {
   Vec y_final;
   double t_final = 0.0;
   Index n_neurons = 0, n_params = 0;
+  std::vector<std::pair<std::string, double>> stiff;  // stiff_stats(): Hessians, factorizations, steps per method
 };
 
 inline std::unique_ptr<Stepper> make_stepper(const std::string& method, GradientSystem& sys,
                                              const StepperOptions& opt) {
   if (method == "explicit" || method == "dopri5") return std::make_unique<Dopri5>(sys, opt);
-  throw ConfigError("unknown integration method '" + method + "' (available: 'explicit')");
+  if (method == "implicit" || method == "rodas4") return std::make_unique<Rodas4>(sys, opt);
+  if (method == "auto") return std::make_unique<AutoStepper>(sys, opt);
+  throw ConfigError("unknown integration method '" + method + "' (available: 'explicit', 'implicit', 'auto')");
 }
 
 class FlowRecorder {
@@ -169,6 +173,7 @@ inline FlowResult gradient_flow(const Model& model, const Data& data, const Vec&
   res.n_rejected = stepper->n_rejected;
   res.n_forced = stepper->n_forced;
   res.n_rhs = sys.n_rhs;
+  res.stiff = stiff_stats(*stepper);
   return res;
 }
 
