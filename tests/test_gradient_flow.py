@@ -34,9 +34,8 @@ def random_problem(ref, family, n, d, c, H, seed):
         p0 = model.params(u=1e-2 * rng.normal(size=d), v=1e-2 * rng.normal(size=d))
         return model, agf.Dataset(X, Y), p0, ref.numpy_flat_grad(model, None, X, Y), 8.0
     model = agf.TwoLayer(d, c, H, family[0], degree=family[1])
-    teacher_scale = 1.0 if family[0] == "monomial" else 2.0
-    Y = ref.tl_forward(family, X, rng.normal(size=(2, d)) / np.sqrt(d), teacher_scale * rng.normal(size=(2, c)))
-    Y = Y + 0.3 * rng.normal(size=(n, c))
+    Y = ref.tl_forward(family, X, rng.normal(size=(2, d)) / np.sqrt(d), rng.normal(size=(2, c)))
+    Y = 2.0 * Y / max(np.sqrt(np.mean(Y**2)), 1e-3) + 0.3 * rng.normal(size=(n, c))  # RMS 2 teacher
     alpha = {"square": 0.3, "monomial": 0.5, "relu": 0.5}.get(family[0], 1e-2)
     T = {"relu": 2.0, "square": 6.0, "monomial": 5.0}.get(family[0], 8.0)
     p0 = model.init(alpha, seed=seed)
@@ -218,3 +217,46 @@ def test_terminal_event_ends_the_run():
     np.testing.assert_array_equal(tr.t[:-1], grid[grid < tr.t[-1]])
     assert abs(tr.norms[-1, 0] - 1.0) <= 1e-8
     assert abs(model.neuron_norms(tr.final_params)[0] - 1.0) <= 1e-8
+
+
+EVENT_FAMILIES = [("linear", None), ("square", None), ("tanh", None), ("gelu", None), ("diagonal", None)]
+
+
+@pytest.mark.parametrize("family", EVENT_FAMILIES, ids=[f[0] for f in EVENT_FAMILIES])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_events_match_scipy_event_location(ref, family, seed):
+    """NormCrosses (up / down / any) and LossBelow located by agf agree with SciPy's event
+    location on the DOP853 solution (both on dense output) to 1e-7 relative."""
+    model, data, p0, grad, T = random_problem(ref, family, 10, 3, 2, 3, seed)
+    sol = scipy_flow(grad, p0.to_vector(), T, t_eval=np.linspace(0, T, 201))
+    loss = np.array([grad(y)[0] for y in sol.y.T])
+    norms = np.array([model.neuron_norms(y) for y in sol.y.T])
+    i = int(np.argmax(np.abs(np.log(norms[-1] / norms[0]))))  # the neuron that moved most
+    level_n = np.sqrt(norms[0, i] * norms[-1, i])  # geometric midpoint of its norm
+    level_l = 0.5 * (loss[0] + loss[-1])
+    assume(abs(np.log(norms[-1, i] / norms[0, i])) > 0.1 and loss[-1] < 0.9 * loss[0])
+
+    def ev_norm(t, y):
+        return model.neuron_norms(y)[i] ** 2 / level_n**2 - 1
+
+    def ev_loss(t, y):
+        return grad(y)[0] / level_l - 1
+
+    ref_sol = scipy_flow(grad, p0.to_vector(), T, events=[ev_norm, ev_loss])
+    t_norm, t_loss = ref_sol.t_events
+    assume(len(t_loss) == 1)
+    s = 3.0
+    events = [agf.NormCrosses(i, level_n, direction="any"), agf.LossBelow(s * level_l, terminal=False),
+              agf.NormCrosses(i, level_n, direction="up"), agf.NormCrosses(i, level_n, direction="down")]
+    tr = agf.gradient_flow(model, data, p0, T, rtol=1e-10, events=events, loss_scale=s, save_at=[0.0, T])
+    by_kind = {k: [e for e in tr.events if e.event is events[k]] for k in range(4)}
+    got_any = np.array([e.t for e in by_kind[0]])
+    assert got_any.shape == t_norm.shape
+    np.testing.assert_allclose(got_any, t_norm, rtol=1e-7)
+    assert [e.t for e in by_kind[1]] == pytest.approx(list(t_loss), rel=1e-7)
+    assert by_kind[1][0].loss == pytest.approx(s * level_l, rel=1e-7)
+    ups = [e.t for e in by_kind[0] if e.direction == 1]
+    downs = [e.t for e in by_kind[0] if e.direction == -1]
+    assert [e.t for e in by_kind[2]] == ups and [e.t for e in by_kind[3]] == downs
+    assert list(tr.event_times) == sorted(tr.event_times)  # reported in time order
