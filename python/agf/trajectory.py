@@ -138,5 +138,7 @@ class Trajectory:
             )
 
     def __repr__(self) -> str:
+        if len(self) == 0:  # e.g. save_at=[]: nothing saved
+            return f"Trajectory(kind={self.kind!r}, n_saved=0, status={self.status!r})"
         return (f"Trajectory(kind={self.kind!r}, n_saved={len(self)}, t=[{self.t[0]:.4g}, {self.t[-1]:.4g}], "
                 f"loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}, status={self.status!r})")
