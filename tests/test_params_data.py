@@ -216,3 +216,13 @@ def test_repeat_runs_identical():
     r2 = agf.gradient_flow(model, data, model.init(0.1, seed=0), 5.0, events=[agf.NormCrosses(0, 0.2, direction="any")])
     np.testing.assert_array_equal(r1.loss, r2.loss)
     assert r1.event_times.tolist() == r2.event_times.tolist()
+
+
+def test_gradient_flow_that_saves_nothing():
+    model = agf.DiagonalLinear(2)
+    data = agf.Dataset(np.eye(2), [1.0, 2.0])
+    tr = agf.gradient_flow(model, data, model.init(0.1), 1.0, save_at=[])
+    assert len(tr) == 0 and tr.norms.shape == (0, 2)
+    assert "n_saved=0" in repr(tr)
+    ref = agf.gradient_flow(model, data, model.init(0.1), 1.0, save_at=[1.0], save_params=True)
+    np.testing.assert_array_equal(tr.final_params.to_vector(), ref.param_vectors[-1])
