@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from scipy.integrate import quad, solve_ivp
+from scipy.special import expit
 
 import agf
 
@@ -119,8 +120,8 @@ class DormantCoordinate:
         self.c0 = (1 - self.zm) / (self.zp - 1)
 
     def z(self, t):
-        c = np.exp(self.k * self.S * np.asarray(t, float)) * self.c0
-        return (c * self.zp + self.zm) / (1 + c)
+        log_c = self.k * self.S * np.asarray(t, float) + np.log(self.c0)  # z = (c z+ + z-)/(1 + c)
+        return self.zp * expit(log_c) + self.zm * expit(-log_c)
 
     def q(self, t):
         z = self.z(t)
@@ -145,33 +146,36 @@ class DormantCoordinate:
 ALPHA, XV, YV = 1e-12, 1.3, 0.9
 
 
-def test_dormant_coordinate_reference_is_consistent():
+@pytest.mark.parametrize("alpha", [ALPHA, 1e-100])
+def test_dormant_coordinate_reference_is_consistent(alpha):
     """The closed form agrees with quadrature, with the section 5a cosh law on the plateau, and
     solves the ODE (checked by differentiating it numerically)."""
-    ex = DormantCoordinate(ALPHA, XV, YV)
+    ex = DormantCoordinate(alpha, XV, YV)
     for beta in [1e-20, 1e-9, 0.1, 0.35, 0.6, 0.68]:
         assert abs(ex.t_of_beta(beta) - ex.t_of_beta_quad(beta)) <= 1e-11 * ex.t_of_beta_quad(beta)
         assert abs(ex.beta(ex.t_of_beta(beta)) - beta) <= 1e-9 * beta
     g = XV * YV  # |dL/dbeta| at beta = 0
     t = np.linspace(0, 12, 7)  # beta still < 1e-12 here
-    np.testing.assert_allclose(ex.q(t), 2 * ALPHA**2 * np.cosh(2 * g * t), rtol=1e-9)
-    for t in [5.0, 22.0, 25.0, 27.0]:  # plateau, drop, end of the drop (beta' still >> roundoff)
+    np.testing.assert_allclose(ex.q(t), 2 * alpha**2 * np.cosh(2 * g * t), rtol=1e-9)
+    t_half = ex.t_of_beta(YV / XV / 2)
+    for t in t_half + np.array([-15.0, -1.75, 1.25, 3.25]):  # plateau, drop, end of the drop
         h = 1e-4
         dbeta = (ex.beta(t + h) - ex.beta(t - h)) / (2 * h)
         rhs = XV * (YV - XV * ex.beta(t)) * ex.q(t)
         assert abs(dbeta - rhs) <= 1e-7 * abs(rhs)
 
 
-def test_dormant_coordinate_plateau_and_drop():
+@pytest.mark.parametrize("alpha", [ALPHA, 1e-100])
+def test_dormant_coordinate_plateau_and_drop(alpha):
     model = agf.DiagonalLinear(1)
     data = agf.Dataset([[XV]], [YV])
-    p0 = model.init(ALPHA)
-    np.testing.assert_array_equal(p0["u"], [np.sqrt(2) * ALPHA])
+    p0 = model.init(alpha)
+    np.testing.assert_array_equal(p0["u"], [np.sqrt(2) * alpha])
     np.testing.assert_array_equal(p0["v"], [0.0])
-    ex = DormantCoordinate(ALPHA, XV, YV)
+    ex = DormantCoordinate(alpha, XV, YV)
     b_star = YV / XV
     t_half = ex.t_of_beta(b_star / 2)  # middle of the drop, ~ log(1/alpha^2)/(2 x y)
-    assert 20 < t_half < 30
+    assert abs(t_half - np.log(1 / ex.delta) / (2 * XV * YV)) < 1.0
     T = 1.5 * t_half
     grid = np.linspace(0.0, T, 301)
 
