@@ -10,8 +10,16 @@
 namespace agf {
 
 // Reusable buffers of one thread's kernel calls (no allocation in the hot loop once sized).
+// Partial sums and work buffers of one chunk of samples (two_layer.hpp).
+struct ChunkBuffers {
+  RowMat Z, S, Sp, F, R, RA, G, gW, gA;
+  Vec U;
+  double loss = 0.0;
+};
+
 struct Scratch {
   RowMat Z, S, Sp, F, R, RA, G;
+  std::vector<ChunkBuffers> chunks;
   Vec v1, v2;
   int threads = 1;  // threads a single kernel call may use (deterministic chunking)
 };

@@ -6,8 +6,8 @@
 //   dU/da = S^T R / n, dU/dw = (RA . sigma'(Z))^T X / n,
 // and the loss gradient is the utility gradient against the full residual: -dL = dU(y - f).
 //
-// Samples are processed in fixed chunks of kChunk rows whose partial sums are added in chunk
-// order, so results do not depend on the number of threads.
+// Samples are processed in chunks whose number depends on n only; their partial sums are added
+// in chunk order, so results do not depend on the number of threads.
 #pragma once
 #include <cmath>
 #include <vector>
@@ -19,7 +19,8 @@ namespace agf {
 
 class TwoLayer final : public Model {
  public:
-  static constexpr Index kChunk = 2048;
+  static constexpr Index kMinChunkedRows = 256;
+  static constexpr Index kChunk = 2048;  // row block of the serial Hessian loops (two_layer_hessian.hpp)
 
   TwoLayer(Index d, Index c, Index H, Activation act) : d_(d), c_(c), H_(H), act_(act) {
     if (d < 1 || c < 1 || H < 1) throw ConfigError("TwoLayer needs d_in, d_out, width >= 1");
@@ -90,70 +91,67 @@ class TwoLayer final : public Model {
   Index d_, c_, H_;
   Activation act_;
 
-  // One chunk of rows [r0, r0+m): adds the chunk's sum_n of 0.5||r||^2 to *loss, of
-  // RA.S to U, of S^T R to gA and of G^T X to gW (G = RA . sigma'(Z)). If R_in is null the
-  // residual is Y - F, else the given one.
-  void chunk(const Data& data, const double* theta, const RowMat* R_in, Index r0, Index m,
-             double* loss, double* U, RowMat& gW, RowMat& gA, Scratch& s) const {
+  // Samples are split into chunks whose number depends on n only (even, ~512 rows each), so
+  // that two threads balance and the summation order never depends on the thread count.
+  static Index n_chunks_for(Index n) {
+    if (n < kMinChunkedRows) return 1;
+    return std::min<Index>(2 * ((n + 1023) / 1024), 256);
+  }
+
+  // One chunk of rows [r0, r0+m) into b: the chunk's sum_n of 0.5||r||^2 (b.loss), of RA.S
+  // (b.U, if want_U), of S^T R (b.gA) and of G^T X (b.gW), G = RA . sigma'(Z). If R_in is
+  // null the residual is Y - F, else the given one.
+  void chunk(const Data& data, const double* theta, const RowMat* R_in, Index r0, Index m, bool want_U,
+             ChunkBuffers& b) const {
     auto X = data.X.middleRows(r0, m);
     auto Wt = W(theta);
     auto At = A(theta);
-    s.Z.noalias() = X * Wt.transpose();
-    activate(s.Z, s.S, &s.Sp);
+    b.Z.noalias() = X * Wt.transpose();
+    activate(b.Z, b.S, &b.Sp);
+    b.loss = 0.0;
     if (R_in) {
-      s.R = R_in->middleRows(r0, m);
+      b.R = R_in->middleRows(r0, m);
     } else {
-      s.F.noalias() = s.S * At;
-      s.R = data.Y.middleRows(r0, m) - s.F;
-      if (loss) *loss += 0.5 * s.R.squaredNorm();
+      b.F.noalias() = b.S * At;
+      b.R = data.Y.middleRows(r0, m) - b.F;
+      b.loss = 0.5 * b.R.squaredNorm();
     }
-    s.RA.noalias() = s.R * At.transpose();
-    if (U) {
-      for (Index i = 0; i < H_; ++i) U[i] += s.RA.col(i).dot(s.S.col(i));
+    b.RA.noalias() = b.R * At.transpose();
+    if (want_U) {
+      b.U.resize(H_);
+      for (Index i = 0; i < H_; ++i) b.U[i] = b.RA.col(i).dot(b.S.col(i));
     }
-    gA.noalias() += s.S.transpose() * s.R;
-    s.G = s.RA.cwiseProduct(s.Sp);
-    gW.noalias() += s.G.transpose() * X;
+    b.gA.noalias() = b.S.transpose() * b.R;
+    b.G = b.RA.cwiseProduct(b.Sp);
+    b.gW.noalias() = b.G.transpose() * X;
   }
 
   // Sums the chunks in order. With R_in == null: returns the loss and writes dL/dtheta to out
-  // (if out); with R_in: writes U and dU/dtheta. Threads (s_threads) only split the chunks.
+  // (if out); with R_in: writes U and dU/dtheta. Threads (s.threads) only split the chunks.
   double chunked(const Data& data, const double* theta, const RowMat* R_in, double* out,
                  Scratch& s, double* U = nullptr) const {
     const Index n = data.n();
-    const Index n_chunks = (n + kChunk - 1) / kChunk;
+    const Index nc = n_chunks_for(n);
+    if (Index(s.chunks.size()) < nc) s.chunks.resize(nc);
     const double sign = R_in ? 1.0 : -1.0;  // dL = -dU(residual)
-    if (U) for (Index i = 0; i < H_; ++i) U[i] = 0.0;
-    if (n_chunks == 1) {
-      double loss = 0.0;
-      RowMat gW = RowMat::Zero(H_, d_), gA = RowMat::Zero(H_, c_);
-      chunk(data, theta, R_in, 0, n, &loss, U, gW, gA, s);
-      finish(out, gW, gA, sign / double(n));
-      if (U) for (Index i = 0; i < H_; ++i) U[i] /= double(n);
-      return loss / double(n);
-    }
-    std::vector<double> losses(n_chunks, 0.0);
-    std::vector<RowMat> gWs(n_chunks, RowMat::Zero(H_, d_)), gAs(n_chunks, RowMat::Zero(H_, c_));
-    std::vector<Vec> Us(n_chunks, Vec::Zero(H_));
 #ifdef AGF_HAS_OPENMP
-#pragma omp parallel for schedule(static) num_threads(s.threads) if (s.threads > 1)
+#pragma omp parallel for schedule(static) num_threads(s.threads) if (s.threads > 1 && nc > 1)
 #endif
-    for (Index k = 0; k < n_chunks; ++k) {
-      Scratch local;
-      const Index r0 = k * kChunk;
-      const Index m = std::min(kChunk, n - r0);
-      chunk(data, theta, R_in, r0, m, &losses[k], U ? Us[k].data() : nullptr, gWs[k], gAs[k], local);
+    for (Index k = 0; k < nc; ++k) {
+      const Index r0 = k * n / nc, r1 = (k + 1) * n / nc;
+      chunk(data, theta, R_in, r0, r1 - r0, U != nullptr, s.chunks[k]);
     }
-    double loss = 0.0;
-    RowMat gW = RowMat::Zero(H_, d_), gA = RowMat::Zero(H_, c_);
-    for (Index k = 0; k < n_chunks; ++k) {
-      loss += losses[k];
-      gW += gWs[k];
-      gA += gAs[k];
-      if (U) for (Index i = 0; i < H_; ++i) U[i] += Us[k][i];
+    ChunkBuffers& first = s.chunks[0];
+    double loss = first.loss;
+    for (Index k = 1; k < nc; ++k) {
+      const ChunkBuffers& b = s.chunks[k];
+      loss += b.loss;
+      first.gW += b.gW;
+      first.gA += b.gA;
+      if (U) first.U += b.U;
     }
-    finish(out, gW, gA, sign / double(n));
-    if (U) for (Index i = 0; i < H_; ++i) U[i] /= double(n);
+    finish(out, first.gW, first.gA, sign / double(n));
+    if (U) for (Index i = 0; i < H_; ++i) U[i] = first.U[i] / double(n);
     return loss / double(n);
   }
 
