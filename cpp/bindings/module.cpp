@@ -34,6 +34,7 @@ PYBIND11_MODULE(AGF_MODULE_NAME, m) {
   m.def("max_threads", &agf::max_threads, "Processors visible to OpenMP (1 without OpenMP).");
   agf_py::register_errors(m);
   agf_py::register_models(m);
+  agf_py::register_attention(m);
   agf_py::register_hessian(m);
   agf_py::register_flows(m);
   agf_py::register_agf_engine(m);

@@ -8,4 +8,5 @@ void register_models(pybind11::module_& m);
 void register_flows(pybind11::module_& m);
 void register_hessian(pybind11::module_& m);
 void register_agf_engine(pybind11::module_& m);
+void register_attention(pybind11::module_& m);
 }  // namespace agf_py

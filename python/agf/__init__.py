@@ -10,7 +10,8 @@ from agf.data import Dataset
 from agf.events import LossBelow, NormCrosses
 from agf.gradient_descent import gradient_descent
 from agf.gradient_flow import METHODS, default_save_times, gradient_flow
-from agf.models import ACTIVATIONS, DiagonalLinear, Model, TwoLayer
+from agf.models import ACTIVATIONS, DiagonalLinear, LinearAttention, Model, TwoLayer
+from agf.tasks.linear_regression import Moments
 from agf.params import Params
 from agf.trajectory import Trajectory
 from agf.agf_result import AGFResult
@@ -22,7 +23,7 @@ has_openmp: bool = _core.has_openmp
 
 __all__ = [
     "AGFError", "ConfigError", "DataError", "NumericalError",
-    "Dataset", "Params", "Model", "TwoLayer", "DiagonalLinear", "ACTIVATIONS",
+    "Dataset", "Moments", "Params", "Model", "TwoLayer", "DiagonalLinear", "LinearAttention", "ACTIVATIONS",
     "gradient_flow", "gradient_descent", "Trajectory", "METHODS", "default_save_times",
     "NormCrosses", "LossBelow", "run_agf", "AGFResult", "events", "units", "has_openmp", "__version__",
 ]

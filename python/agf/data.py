@@ -16,11 +16,17 @@ class Dataset:
     Both are stored as C-contiguous float64 arrays. A 1-D ``Y`` is read as one output
     (shape (n, 1)). Non-finite values or mismatched sample counts raise :class:`agf.DataError`.
     The loss on this data is the canonical ``L = (1/2n) sum_n ||y_n - f(x_n)||^2``.
+
+    ``loss_offset`` (default 0) is a constant added to that loss to give the loss the data stands
+    for: a population loss represented by an equivalent finite dataset (:meth:`agf.Moments.to_dataset`,
+    :func:`agf.tasks.in_context_regression`) differs from the dataset's loss by a constant that
+    no parameter can change (the irreducible part). It must be finite and non-negative (tiny
+    negative round-off is clipped to 0). Gradients do not depend on it.
     """
 
-    __slots__ = ("X", "Y")
+    __slots__ = ("X", "Y", "loss_offset")
 
-    def __init__(self, X, Y):
+    def __init__(self, X, Y, *, loss_offset: float = 0.0):
         X = float_array("X", X)
         Y = float_array("Y", Y)
         if X.ndim != 2:
@@ -33,8 +39,21 @@ class Dataset:
             raise DataError(f"X has {X.shape[0]} samples but Y has {Y.shape[0]}")
         if X.shape[0] == 0:
             raise DataError("the dataset has no samples")
+        try:
+            offset = float(loss_offset)
+        except (TypeError, ValueError):
+            raise DataError(f"loss_offset must be a real number, got {loss_offset!r}") from None
+        if not np.isfinite(offset):
+            raise DataError(f"loss_offset must be finite, got {offset}")
+        if offset < 0.0:
+            # round-off of a computed offset: tolerate -1e-9 of the loss scale 1 + L(f = 0)
+            tiny = 1e-9 * (1.0 + 0.5 * float(np.mean(np.sum(Y * Y, axis=1))))
+            if offset < -tiny:
+                raise DataError(f"loss_offset must be >= 0, got {offset}")
+            offset = 0.0
         self.X = X
         self.Y = Y
+        self.loss_offset = offset
 
     @property
     def n(self) -> int:
@@ -50,4 +69,5 @@ class Dataset:
         return self.Y.shape[1]
 
     def __repr__(self) -> str:
-        return f"Dataset(n={self.n}, d_in={self.d_in}, d_out={self.d_out})"
+        extra = f", loss_offset={self.loss_offset:.6g}" if self.loss_offset else ""
+        return f"Dataset(n={self.n}, d_in={self.d_in}, d_out={self.d_out}{extra})"
