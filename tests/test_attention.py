@@ -237,8 +237,12 @@ def test_gradient_flow_matches_scipy_dop853():
 def test_gradient_descent_runs_and_decreases():
     task = agf.tasks.in_context_regression(D=2, N=4, eigenvalues=[1.0, 0.4])
     model = agf.LinearAttention(2, 2)
-    tr = agf.gradient_descent(model, task.data, model.init(0.3, 3), steps=3000, lr=1e-3)
-    assert tr.loss[-1] < 0.5 * tr.loss[0]
+    p0 = model.init(0.3, 3)
+    tr = agf.gradient_descent(model, task.data, p0, steps=3000, lr=1e-3)
+    gf = agf.gradient_flow(model, task.data, p0, 3.0, save_at=[3.0])
+    drop = tr.loss[0] - tr.loss[-1]  # differences do not depend on the dataset's loss_offset
+    assert drop > 0.4
+    assert abs(tr.loss[-1] - gf.loss[-1]) < 1e-2 * drop  # lr = 1e-3: Euler error O(lr)
 
 
 def test_section_6_4_plateaus_by_gradient_flow():
@@ -263,3 +267,30 @@ def test_section_6_4_plateaus_by_gradient_flow():
     assert pop[-1] == pytest.approx(th.levels[-1], rel=1e-4)
     sv = np.linalg.svd(model.matrix(tr.param_vectors[-1]), compute_uv=False)
     np.testing.assert_allclose(np.sort(sv), np.sort(th.extras["singular_values"]), rtol=1e-3)
+
+
+def test_agf_engine_runs_on_attention():
+    """run_agf needs only the Model interface: on method §6.4 it learns the principal components
+    in decreasing eigenvalue, with the theory's level drops (1e-3) and gradient flow's jump times
+    (1%) at alpha = 1e-3."""
+    task = agf.tasks.in_context_regression()
+    lam = task.info["eigenvalues"]
+    th = agf.theory.attention(lam, 32)
+    model = agf.LinearAttention(4, 5)
+    p0 = model.init(1e-3, 0)
+    res = agf.run_agf(model, task.data, params0=p0)
+    assert len(res.jump_times) == 4
+    drops = -np.diff(np.asarray(res.levels, float))
+    np.testing.assert_allclose(drops[:4], th.extras["level_drops"], rtol=1e-3)
+    final = ref_all(task.data.X, task.data.Y, res.final_params.to_vector(), 4, 5)[1] + task.data.loss_offset
+    assert final == pytest.approx(th.levels[-1], rel=1e-3)
+    # learned directions: the principal components of Sigma (diagonal here) in decreasing order
+    k = res.final_params["k"]
+    learned = [int(np.argmax(np.abs(k[i]))) for i in res.order[:4]]
+    assert learned == [0, 1, 2, 3]
+    ts = np.linspace(0.0, 3200.0, 32001)
+    gf = agf.gradient_flow(model, task.data, p0, 3200.0, save_at=ts, rtol=1e-8)
+    for j, t_jump in enumerate(res.jump_times[:4]):
+        mid = 0.5 * (gf.loss[0] - drops[:j].sum() + gf.loss[0] - drops[:j + 1].sum())
+        t_gf = ts[np.argmax(gf.loss < mid)]
+        assert t_jump == pytest.approx(t_gf, rel=0.01)
