@@ -226,3 +226,31 @@ def test_gradient_flow_that_saves_nothing():
     assert "n_saved=0" in repr(tr)
     ref = agf.gradient_flow(model, data, model.init(0.1), 1.0, save_at=[1.0], save_params=True)
     np.testing.assert_array_equal(tr.final_params.to_vector(), ref.param_vectors[-1])
+
+
+def test_loss_offset_is_reported_by_every_engine():
+    """A Dataset's loss_offset (the irreducible part of a population loss) is added to the loss
+    of Model.loss, gradient flow, gradient descent and located LossBelow events; a threshold at
+    or below it is rejected."""
+    import agf
+
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(12, 3)), rng.normal(size=(12, 2))
+    plain, shifted = agf.Dataset(X, Y), agf.Dataset(X, Y, loss_offset=0.25)
+    model = agf.TwoLayer(3, 2, 4, "linear")
+    p0 = model.init(0.5, seed=1)
+    assert model.loss(shifted, p0) == pytest.approx(model.loss(plain, p0) + 0.25, rel=1e-15)
+    assert model.loss(shifted, p0, loss_scale=0.1) == pytest.approx(0.1 * (model.loss(plain, p0) + 0.25), rel=1e-15)
+    gf0 = agf.gradient_flow(model, plain, p0, 5.0, save_at=[0.0, 1.0, 5.0])
+    gf1 = agf.gradient_flow(model, shifted, p0, 5.0, save_at=[0.0, 1.0, 5.0])
+    np.testing.assert_allclose(gf1.loss, gf0.loss + 0.25, rtol=1e-14)
+    gd0 = agf.gradient_descent(model, plain, p0, 0.05, 10)
+    gd1 = agf.gradient_descent(model, shifted, p0, 0.05, 10)
+    np.testing.assert_allclose(gd1.loss, gd0.loss + 0.25, rtol=1e-14)
+    level = 0.5 * (gf0.loss[0] + gf0.loss[-1])
+    ev0 = agf.gradient_flow(model, plain, p0, 5.0, events=[agf.LossBelow(level)])
+    ev1 = agf.gradient_flow(model, shifted, p0, 5.0, events=[agf.LossBelow(level + 0.25)])
+    assert ev1.events[0].t == pytest.approx(ev0.events[0].t, rel=1e-12)
+    assert ev1.events[0].loss == pytest.approx(level + 0.25, rel=1e-9)
+    with pytest.raises(agf.ConfigError, match="irreducible"):
+        agf.gradient_flow(model, shifted, p0, 5.0, events=[agf.LossBelow(0.2)])

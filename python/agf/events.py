@@ -21,7 +21,7 @@ _DIRECTIONS = {"any": 0, "up": 1, "down": -1}
 class Event:
     """Base class of events."""
 
-    def _spec(self, model, loss_scale: float) -> tuple:  # pragma: no cover
+    def _spec(self, model, loss_scale: float, loss_offset: float = 0.0) -> tuple:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -34,7 +34,7 @@ class NormCrosses(Event):
     direction: str = "up"
     terminal: bool = False
 
-    def _spec(self, model, loss_scale: float) -> tuple:
+    def _spec(self, model, loss_scale: float, loss_offset: float = 0.0) -> tuple:
         i = integer("NormCrosses.neuron", self.neuron)
         if i >= model.width:
             raise ConfigError(f"NormCrosses.neuron={i} but the model has {model.width} neurons")
@@ -45,14 +45,19 @@ class NormCrosses(Event):
 
 @dataclass(frozen=True)
 class LossBelow(Event):
-    """The loss (in the run's ``loss_scale`` convention) falls below ``value``."""
+    """The loss (in the run's ``loss_scale`` convention, including the data's ``loss_offset``)
+    falls below ``value``."""
 
     value: float
     terminal: bool = True
 
-    def _spec(self, model, loss_scale: float) -> tuple:
+    def _spec(self, model, loss_scale: float, loss_offset: float = 0.0) -> tuple:
         v = positive("LossBelow.value", self.value)
-        return (1, 0, v / loss_scale, -1, bool(self.terminal))
+        core_value = v / loss_scale - loss_offset  # the core sees the dataset's own loss
+        if core_value <= 0:
+            raise ConfigError(f"LossBelow({v}) is at or below the irreducible loss {loss_offset * loss_scale} "
+                              "of these data: it can never be crossed")
+        return (1, 0, core_value, -1, bool(self.terminal))
 
 
 @dataclass(frozen=True)

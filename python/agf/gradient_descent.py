@@ -82,7 +82,7 @@ def gradient_descent(
             status = "interrupted" if out["interrupted"] else STATUS[out["status"]]
             step_idx = out["step"].astype(np.int64)
             return Trajectory(
-                kind="gradient_descent", t=step_idx * dt, loss=out["loss"] * s, loss_scale=s, norms=out["norms"],
+                kind="gradient_descent", t=step_idx * dt, loss=(out["loss"] + data.loss_offset) * s, loss_scale=s, norms=out["norms"],
                 param_vectors=out["params"] if out["params"].size else None, events=[],
                 stats={"n_steps": int(out["steps_done"]), "n_grad": int(out["steps_done"]) + 1,
                        "method": "sgd", "lr": lr, "momentum": momentum, "nesterov": bool(nesterov),

@@ -130,7 +130,7 @@ def gradient_flow(
     for e in events:
         if not isinstance(e, Event):
             raise ConfigError(f"events must be agf.events objects, got {e!r}")
-    specs = [e._spec(model, s) for e in events]
+    specs = [e._spec(model, s, data.loss_offset) for e in events]
 
     batch = is_batch(params0)
     starts = [model.as_params(p) for p in (params0 if batch else [params0])]
@@ -149,7 +149,7 @@ def gradient_flow(
                 rtol, atol, h0, h_max, h_min, max_steps, specs, kernel_threads,
                 lambda t, steps: report(t / t_max),
             )
-            return _to_trajectory(out, model, s, events, blocks, method, clock.elapsed())
+            return _to_trajectory(out, model, s, data.loss_offset, events, blocks, method, clock.elapsed())
         return job
 
     meter = make_meter(progress, total=float(len(starts)), desc="gradient flow", unit="run")
@@ -161,15 +161,15 @@ def gradient_flow(
 _STIFF_STATS = ("n_hessian", "n_factorizations", "n_lu", "n_hvp", "n_switches", "steps_explicit", "steps_implicit")
 
 
-def _to_trajectory(out, model, s, events, blocks, method, wall) -> Trajectory:
+def _to_trajectory(out, model, s, offset, events, blocks, method, wall) -> Trajectory:
     ev = out["events"]
-    located = [LocatedEvent(events[int(i)], float(t), float(l) * s, int(d))
+    located = [LocatedEvent(events[int(i)], float(t), (float(l) + offset) * s, int(d))
                for i, t, l, d in zip(ev["index"], ev["t"], ev["loss"], ev["direction"])]
     status = STATUS[out["status"]]
     if out["interrupted"]:
         status = "interrupted"
     return Trajectory(
-        kind="gradient_flow", t=out["t"], loss=out["loss"] * s, loss_scale=s, norms=out["norms"],
+        kind="gradient_flow", t=out["t"], loss=(out["loss"] + offset) * s, loss_scale=s, norms=out["norms"],
         param_vectors=out["params"] if out["params"].size else None, events=located,
         stats={"n_steps": int(out["n_steps"]), "n_rejected": int(out["n_rejected"]),
                "n_grad": int(out["n_rhs"]), "n_forced": int(out["n_forced"]), "method": method, "wall_time": wall,

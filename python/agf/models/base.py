@@ -110,17 +110,18 @@ class Model:
         return self._core.forward(X, self.as_params(params).to_vector())
 
     def loss(self, data: Dataset, params, *, loss_scale: float = 1.0) -> float:
-        """``loss_scale * L`` with L the canonical loss (1/2n) sum ||y - f||^2."""
+        """``loss_scale * L`` with L the canonical loss ``(1/2n) sum ||y - f||^2 + data.loss_offset``
+        (the offset is the irreducible part of a population loss, e.g. :class:`agf.Moments`)."""
         s = positive("loss_scale", loss_scale)
         self.check_data(data)
         loss, _ = self._core.loss_grad(data.X, data.Y, self.as_params(params).to_vector())
-        return s * loss
+        return s * (loss + data.loss_offset)
 
     def gradient(self, data: Dataset, params, *, n_threads: int = 1) -> tuple[float, Params]:
-        """Canonical loss L and its gradient dL/dtheta as Params."""
+        """Canonical loss L (including ``data.loss_offset``) and its gradient dL/dtheta as Params."""
         self.check_data(data)
         loss, g = self._core.loss_grad(data.X, data.Y, self.as_params(params).to_vector(), n_threads)
-        return loss, self.from_vector(g)
+        return loss + data.loss_offset, self.from_vector(g)
 
     def utilities(self, data: Dataset, params, residual, *, n_threads: int = 1) -> tuple[np.ndarray, Params]:
         """Utilities ``U_i = E_n <f_i(x_n; theta_i), r_n>`` of every neuron against ``residual``
