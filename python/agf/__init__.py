@@ -16,6 +16,7 @@ from agf.params import Params
 from agf.trajectory import Trajectory
 from agf.agf_result import AGFResult
 from agf.run_agf import run_agf
+from agf.analysis.compare import compare
 
 __version__: str = _core.__version__
 #: Whether the C++ core was built with OpenMP (kernel threads; batches always use threads).
@@ -25,5 +26,17 @@ __all__ = [
     "AGFError", "ConfigError", "DataError", "NumericalError",
     "Dataset", "Moments", "Params", "Model", "TwoLayer", "DiagonalLinear", "LinearAttention", "ACTIVATIONS",
     "gradient_flow", "gradient_descent", "Trajectory", "METHODS", "default_save_times",
-    "NormCrosses", "LossBelow", "run_agf", "AGFResult", "events", "units", "has_openmp", "__version__",
+    "NormCrosses", "LossBelow", "run_agf", "AGFResult", "compare", "events", "units", "has_openmp", "__version__",
 ]
+
+_LAZY = ("analysis", "experiments", "theory", "plot", "tasks", "cli")
+
+
+def __getattr__(name):
+    """Subpackages on first use (``agf.theory``, ``agf.experiments``, ...): importing agf stays
+    cheap (no matplotlib, pandas or scipy)."""
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"agf.{name}")
+    raise AttributeError(f"module 'agf' has no attribute {name!r}")
