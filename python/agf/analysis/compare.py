@@ -32,7 +32,7 @@ crossing jump and on while ``b``'s level before the jump is still above
 level is ``b``'s level after the group.
 
 Relative errors are ``|observed − predicted| / |predicted|``; for levels the denominator is at
-least ``level_atol`` (default ``1e-4 * a.levels[0]``, the floor of :func:`detect_staircase`) so that a predicted level 0 is handled.
+least ``level_atol`` (default ``1e-4 * a.levels[0]``) so that a predicted level 0 is handled.
 Rescaled times (``time / log(1/alpha)``) are given when ``alpha`` is known: the argument, else
 the ``alpha`` of an AGFResult, a TheoryResult or a Staircase (in that order).
 """
@@ -114,7 +114,7 @@ def compare(a, b, *, alpha: float | None = None, time: str = "crossing", level_r
     time : ``"crossing"`` (the jump of ``b`` that crosses the midpoint) or ``"first"`` (the first
         jump of ``b`` of the group of sub-steps of this drop).
     level_rtol : tolerance of the grouping of sub-steps (see the module docstring).
-    level_atol : smallest denominator of the level relative error (default ``1e-4 * a.levels[0]``, the floor of :func:`detect_staircase`).
+    level_atol : smallest denominator of the level relative error (default ``1e-4 * a.levels[0]``).
     names : labels of ``a`` and ``b`` (stored in ``df.attrs``; default: their kinds).
     **detect_kw : options of :func:`agf.analysis.detect_staircase` for trajectories.
 

@@ -165,7 +165,7 @@ def detect_staircase(
     band: float | None = None,
     min_duration: float | None = None,
     smooth: int | None = None,
-    floor_rtol: float = 1e-4,
+    floor_rtol: float = 1e-6,
     merge: float | None = None,
     alpha: float | None = None,
 ) -> Staircase:
@@ -276,7 +276,7 @@ def detect_staircase(
         plateaus.append([int(inb[0]), int(inb[-1]), lvl])
 
     def close(a, b):
-        if a <= 10 * floor and b <= 10 * floor:
+        if a <= 2 * floor and b <= 2 * floor:
             return True
         return abs(a - b) <= level_rtol * max(abs(a), abs(b))
 

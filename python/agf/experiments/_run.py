@@ -28,7 +28,7 @@ def check_alpha(alpha) -> float:
     return a
 
 
-def merge_tables(tables: dict):
+def merge_tables(tables: dict, rescaled: bool = True):
     """One row per predicted drop: the prediction, then per run its observed time, level and
     relative errors (prefix = the run's key)."""
     import pandas as pd
@@ -46,7 +46,7 @@ def merge_tables(tables: dict):
         out[f"{name}_level_err"] = d["level_rel_error"]
         out[f"{name}_status"] = d["status"]
         out[f"{name}_observed_label"] = d["observed_label"]
-    if out["predicted_rescaled_time"].isna().all():
+    if not rescaled or out["predicted_rescaled_time"].isna().all():
         out = out.drop(columns=[c for c in out.columns if c.endswith("rescaled_time")])
     out.attrs["extra_jumps"] = {k: int((v["status"] == "extra").sum()) for k, v in tables.items()}
     return pd.DataFrame(out)
@@ -91,7 +91,7 @@ def run(setting, task, model, params0, alpha, theory, *, horizon, gd=None, compa
     tables["gf"] = compare(pred, gf, alpha=alpha, time=compare_time, **skw)
     if traj_gd is not None:
         tables["gd"] = compare(pred, traj_gd, alpha=alpha, time=compare_time, **skw)
-    table = merge_tables(tables)
+    table = merge_tables(tables, rescaled=int(model.kappa) == 2)
     return ExperimentResult(setting=setting, task=task, model=model, params0=params0, alpha=alpha, theory=theory,
                             agf=res, gf=gf, gd=traj_gd, table=table, tables=tables, info=info,
                             feature_plot=feature_plot)

@@ -50,7 +50,7 @@ def _linear(setting, commuting, alpha, seed, full, gd, d, n_threads, progress):
 
     def horizon(res, th):
         last = float(res.jump_times[-1]) if res.n_jumps else float(th.jump_times[-1])
-        return 1.25 * max(last, float(th.jump_times[-1]))
+        return 1.6 * max(last, float(th.jump_times[-1]))  # the last drops are slow (rate sigma_min)
 
     gd_opts = dict(lr=0.01) if gd else None
     return run(setting, task, model, p0, alpha, theory, horizon=horizon, gd=gd_opts, feature_plot=_features,

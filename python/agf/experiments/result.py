@@ -99,6 +99,16 @@ class ExperimentResult:
                 for lvl in np.asarray(self.theory.levels) * s:
                     ax.axhline(lvl, color=aplt.COLORS["theory"], lw=0.7, ls=":")
         ax.set_xlim(0, t_end_plot)
+        lv = np.asarray(self.theory.levels if self.theory is not None else self.agf.levels, float) * s
+        pos = lv[lv > 0]
+        if pos.size >= 2 and pos.max() / pos.min() > 50:  # levels over decades: log axes
+            ax.set_yscale("log")
+            ax.set_ylim(pos.min() / 3, pos.max() * 2)
+            jt = np.asarray(self.agf.jump_times if self.agf is not None else [], float)
+            if jt.size >= 2 and jt[-1] / jt[0] > 30:
+                ax.set_xscale("log")
+                first = jt[0] / np.log(1 / self.alpha) if self.rescaled else jt[0]
+                ax.set_xlim(first / 5, t_end_plot)
         ax.set_title(f"{self.setting}: loss (alpha={self.alpha:g})")
         ax.legend()
         ax.figure.tight_layout()
