@@ -130,8 +130,8 @@ def run_agf(
     progress=False,
     loss_scale: float = 1.0,
     rtol: float = 1e-10,
-    cost_gtol: float = 1e-10,
-    cost_t_max: float = 1e6,
+    cost_gtol: float = 1e-6,
+    cost_t_max: float = 5.0,
     deact_frac: float = 0.1,
     stationary_tol: float = 1e-9,
 ) -> AGFResult:
@@ -157,8 +157,10 @@ def run_agf(
     rtol : tolerance of the dormant-phase integrator (mixed abs/rel, max norm); activation
         events are located to 1e-10 relative in time.
     cost_gtol : cost minimization stops when ||grad L|| <= cost_gtol * L(0).
-    cost_t_max : limit (in gradient-flow time) of one cost minimization; beyond it the jump is
-        recorded with ``note="cost minimization not converged"`` and an AGFConvergenceWarning.
+    cost_t_max : gradient-flow time of one cost minimization before the L-BFGS polish takes
+        over (see ``_TwoLayerEngine.cost_min``); a polish that ends above the gradient tolerance
+        without the loss having stagnated records ``note="cost minimization not converged"`` and
+        an AGFConvergenceWarning.
     deact_frac : deactivation rule for two-layer neurons: a neuron whose norm falls below
         ``deact_frac`` times its norm at the start of the cost minimization is returned to the
         dormant set with S = c and its direction frozen (until S falls back to 0). Diagonal
@@ -457,18 +459,57 @@ class _TwoLayerEngine:
 
     # ---------------------------------------------------------------- cost minimization
     def cost_min(self):
+        """Gradient flow of the active neurons (C++, with deactivation detection) for at most
+        ``cost_t_max`` time or until ||grad L|| <= cost_gtol L(0); then, if not converged, an
+        L-BFGS polish (scipy) of the active parameters from the point the flow reached, to the
+        same gradient tolerance or until the loss stops decreasing (relative 1e-10 per
+        iteration). The polish is a speed-up for the slow, ill-conditioned final approach
+        (e.g. two square neurons sharing a frequency approach an infimum at infinity, where the
+        flow's gradient decays algebraically while the loss is already within 1e-4 of its
+        limit): it only changes where in the flat valley the parameters stop, not the level,
+        and after it the deactivation rule is checked again."""
+        from scipy.optimize import minimize
+
         deact = []
         note = None
         while True:
             active = [1 if m == ACTIVE else 0 for m in self.mode]
+            n_entry = self.model._core.neuron_norms(np.ascontiguousarray(self.theta))
             out = _core.agf_cost_min(self.model._core, self.data.X, self.data.Y, np.ascontiguousarray(self.theta),
                                      active, 1e-9, self.cost_gtol, self.loss_tol, self.deact_frac,
                                      self.cost_t_max, 2_000_000, self.threads)
             self.stats["n_cost_steps"] += out["n_steps"]
             self.theta = np.array(out["theta"])
-            if out["status"] == 1:
-                for i in out["deactivated"]:
-                    i = int(i)
+            dead = [int(i) for i in out["deactivated"]] if out["status"] == 1 else []
+            if out["status"] == 3:
+                raise NumericalError("cost minimization failed (non-finite values or step underflow)")
+            if out["status"] == 2:
+                amask = np.array(active, bool)[self.owner]
+                X, Y, core = self.data.X, self.data.Y, self.model._core
+                full = self.theta.copy()
+
+                def fun(x):
+                    full[amask] = x
+                    L, g = core.loss_grad(X, Y, full, self.threads)
+                    return L, g[amask]
+
+                res = minimize(fun, self.theta[amask], jac=True, method="L-BFGS-B",
+                               options=dict(maxiter=5000, maxfun=10000, ftol=1e-10, gtol=1e-300,
+                                            maxcor=30))
+                self.stats["n_polish_evals"] = self.stats.get("n_polish_evals", 0) + int(res.nfev)
+                self.theta[amask] = res.x
+                L, g = core.loss_grad(X, Y, self.theta, self.threads)
+                gn = float(np.linalg.norm(g))
+                nn = core.neuron_norms(np.ascontiguousarray(self.theta))
+                dead = [i for i in range(self.H) if active[i] and nn[i] < self.deact_frac * n_entry[i]]
+                if not dead and gn > self.cost_gtol and not res.success:
+                    note = "cost minimization not converged"
+                    self.stats["n_cost_not_converged"] += 1
+                    warnings.warn(f"cost minimization at t={self.t} did not converge (||grad L|| = "
+                                  f"{gn:.3g})", AGFConvergenceWarning, stacklevel=4)
+                out["loss"] = L
+            if dead:
+                for i in dead:
                     m = self.owner == i
                     row = self.theta[m]
                     nr = np.linalg.norm(row)
@@ -488,14 +529,8 @@ class _TwoLayerEngine:
                             self.frame.insert(0, i)
                     deact.append(i)
                 continue
-            if out["status"] == 2:
-                note = "cost minimization not converged"
-                self.stats["n_cost_not_converged"] += 1
-                warnings.warn(f"cost minimization at t={self.t} did not converge (||grad L|| = "
-                              f"{out['grad_norm']:.3g})", AGFConvergenceWarning, stacklevel=4)
-            elif out["status"] == 3:
-                raise NumericalError("cost minimization failed (non-finite values or step underflow)")
-            return deact, out["loss"], note
+            loss = self.model._core.loss_grad(self.data.X, self.data.Y, self.theta, 1)[0]
+            return deact, loss, note
 
     # ---------------------------------------------------------------- loop
     def run(self, max_rounds):
