@@ -120,3 +120,52 @@ def test_modular_addition_staircase_auto():
     print("section 6.5 auto:", tr.stats)
     assert tr.stats["n_grad"] < 20_000
     assert tr.stats["steps_implicit"] > 0 and tr.stats["steps_explicit"] > 0
+
+
+# --- linear solvers, Rosenbrock-W ------------------------------------------------------------
+@pytest.mark.parametrize("act", ["tanh", "square"])
+@pytest.mark.parametrize("method", ["implicit", "auto", "rosw"])
+def test_krylov_solver_matches_dense(act, method):
+    # Conjugate gradients on Hessian-vector products against the dense Cholesky path and
+    # DOP853: same loss curve to the tolerance, no dense Hessian formed.
+    model, data, p0 = small_problem(act, seed=1)
+    T = 20.0
+    save = np.linspace(0, T, 41)
+    ref = scipy_reference(model, data, p0, save)
+    rtol = 1e-8
+    dense = agf.gradient_flow(model, data, p0, T, save_at=save, rtol=rtol, method=method, linear_solver="dense")
+    kry = agf.gradient_flow(model, data, p0, T, save_at=save, rtol=rtol, method=method, linear_solver="krylov")
+    np.testing.assert_allclose(kry.loss, ref, rtol=50 * rtol, atol=1e-14)
+    np.testing.assert_allclose(kry.loss, dense.loss, rtol=50 * rtol, atol=1e-14)
+    assert kry.stats["n_hessian"] == 0 and kry.stats["n_factorizations"] == 0
+    assert kry.stats["n_hvp"] > 0
+    if method != "auto":
+        assert dense.stats["n_hessian"] > 0
+
+
+def test_krylov_keeps_tiny_neurons_relatively_accurate():
+    model, data, p0 = small_problem("tanh", seed=5, alpha=0.5)
+    w, a = model.from_vector(p0.to_vector())["w"].copy(), model.from_vector(p0.to_vector())["a"].copy()
+    w[1] *= 1e-12
+    a[1] *= 1e-12
+    p = model.params(w=w, a=a)
+    save = np.linspace(0, 5.0, 11)
+    ref = agf.gradient_flow(model, data, p, 5.0, save_at=save, rtol=1e-11, method="explicit")
+    kry = agf.gradient_flow(model, data, p, 5.0, save_at=save, rtol=1e-8, method="implicit", linear_solver="krylov")
+    np.testing.assert_allclose(kry.norms[:, 1], ref.norms[:, 1], rtol=1e-6)
+
+
+def test_rosw_reuses_hessians_and_factorizations():
+    model, data, p0 = small_problem("tanh")
+    save = np.linspace(0, 20.0, 41)
+    ref = scipy_reference(model, data, p0, save)
+    tr = agf.gradient_flow(model, data, p0, 20.0, save_at=save, rtol=1e-7, method="rosw")
+    np.testing.assert_allclose(tr.loss, ref, rtol=50e-7, atol=1e-14)
+    assert 0 < tr.stats["n_hessian"] < tr.stats["steps_implicit"]
+    assert tr.stats["n_hessian"] <= tr.stats["n_factorizations"] < tr.stats["steps_implicit"]
+
+
+def test_unknown_linear_solver():
+    model, data, p0 = small_problem()
+    with pytest.raises(agf.ConfigError):
+        agf.gradient_flow(model, data, p0, 1.0, method="implicit", linear_solver="lu")

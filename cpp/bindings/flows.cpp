@@ -55,10 +55,11 @@ void register_flows(py::module_& m) {
       [](const agf::Model& model, const Array& X, const Array& Y, const Array& theta0, double t_max,
          const Array& save_at, bool save_steps, bool save_params, const std::string& method, double rtol,
          double atol, double h0, double h_max, double h_min, long max_steps, const std::vector<py::tuple>& events,
-         int n_threads, const py::object& progress, double progress_seconds) {
+         int n_threads, const py::object& progress, double progress_seconds, const std::string& linear_solver) {
         agf::Data data = make_data(X, Y);
         agf::Vec y0 = to_vec(theta0, model.n_params(), "initial parameters");
         agf::FlowOptions opt;
+        opt.stepper.linear_solver = linear_solver;
         opt.t_max = t_max;
         opt.save_at.assign(save_at.data(), save_at.data() + save_at.size());
         opt.save_steps = save_steps;
@@ -109,7 +110,8 @@ void register_flows(py::module_& m) {
       py::arg("model"), py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("theta0").noconvert(),
       py::arg("t_max"), py::arg("save_at").noconvert(), py::arg("save_steps"), py::arg("save_params"),
       py::arg("method"), py::arg("rtol"), py::arg("atol"), py::arg("h0"), py::arg("h_max"), py::arg("h_min"), py::arg("max_steps"),
-      py::arg("events"), py::arg("n_threads"), py::arg("progress"), py::arg("progress_seconds") = 0.25);
+      py::arg("events"), py::arg("n_threads"), py::arg("progress"), py::arg("progress_seconds") = 0.25,
+      py::arg("linear_solver") = "auto");
 
   m.def(
       "gradient_descent",

@@ -20,10 +20,19 @@ __all__ = ["gradient_flow", "METHODS", "default_save_times"]
 
 #: Integrators by name. "explicit" is Dormand-Prince 5(4) with dense output. "implicit" is
 #: RODAS4, an L-stable Rosenbrock method of order 4 using the exact Hessian (one Hessian and one
-#: factorization per step), for stiff flows. "auto" runs Dormand-Prince on the non-stiff
-#: stretches (tiny-norm plateaus) and switches to RODAS4 where the explicit step is held by
-#: stability, and back. All three share the error norm, dense output and events.
-METHODS = ("explicit", "implicit", "auto")
+#: factorization per step) or Hessian-vector products with a Krylov solver, for stiff flows.
+#: "auto" runs Dormand-Prince on the non-stiff stretches (tiny-norm plateaus) and switches to
+#: RODAS4 where the explicit step is held by stability, and back. "rosw" is ROS34PW2, an
+#: L-stable Rosenbrock-W method of order 3 that keeps a Hessian over several steps and one
+#: factorization for a range of step sizes (fewer Hessians per step, but more steps at tight
+#: tolerances). All share the error norm, dense output and events.
+METHODS = ("explicit", "implicit", "auto", "rosw")
+
+#: Linear solvers of the implicit steps: "dense" (exact Hessian, Cholesky), "krylov" (conjugate
+#: gradients on Hessian-vector products, no P x P matrix) or "auto" (dense up to
+#: DENSE_MAX_PARAMS parameters).
+LINEAR_SOLVERS = ("auto", "dense", "krylov")
+DENSE_MAX_PARAMS = 3000
 
 
 def default_save_times(t_max: float, n: int = 400) -> np.ndarray:
@@ -56,6 +65,7 @@ def gradient_flow(
     h_min: float | None = None,
     n_threads: int = 1,
     progress=False,
+    linear_solver: str = "auto",
 ) -> Trajectory | list[Trajectory]:
     """Integrate gradient flow ``dtheta/dt = -dL/dtheta`` of the canonical loss from ``params0``
     up to canonical time ``t_max``.
@@ -94,6 +104,11 @@ def gradient_flow(
         pre-activation pinned at 0, a Filippov sliding mode): there no error-controlled step
         exists, and with ``h_min`` the flow is followed with the accuracy of gradient descent at
         learning rate ``h_min`` while it slides.
+    linear_solver : for the implicit steps, one of :data:`LINEAR_SOLVERS`: ``"dense"`` (exact
+        Hessian and Cholesky factorization, both reused across steps), ``"krylov"`` (conjugate
+        gradients on Hessian-vector products, for models too large for a P x P Hessian; the
+        solves stop at a small fraction of every neuron's error tolerance) or ``"auto"`` (dense
+        up to :data:`DENSE_MAX_PARAMS` parameters). ``stats["n_hvp"]`` counts the products.
     n_threads : threads: for a batch, runs in parallel; for one run, the kernels split samples
         in fixed chunks (results do not depend on the thread count).
     progress : True for a tqdm bar, or an object with ``update_to(t)`` and ``close()``.
@@ -114,6 +129,8 @@ def gradient_flow(
     max_steps = integer("max_steps", max_steps, minimum=1)
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; choose one of {METHODS}")
+    if linear_solver not in LINEAR_SOLVERS:
+        raise ConfigError(f"unknown linear_solver {linear_solver!r}; choose one of {LINEAR_SOLVERS}")
     h0 = 0.0 if h0 is None else positive("h0", h0)
     h_max = 0.0 if h_max is None else positive("h_max", h_max)
     h_min = 0.0 if h_min is None else positive("h_min", h_min)
@@ -147,7 +164,7 @@ def gradient_flow(
             out = _core.gradient_flow(
                 model._core, data.X, data.Y, vec, t_max, save, bool(save_steps), bool(save_params), method,
                 rtol, atol, h0, h_max, h_min, max_steps, specs, kernel_threads,
-                lambda t, steps: report(t / t_max),
+                lambda t, steps: report(t / t_max), linear_solver=linear_solver,
             )
             return _to_trajectory(out, model, s, data.loss_offset, events, blocks, method, clock.elapsed())
         return job

@@ -48,8 +48,9 @@ inline std::unique_ptr<Stepper> make_stepper(const std::string& method, Gradient
                                              const StepperOptions& opt) {
   if (method == "explicit" || method == "dopri5") return std::make_unique<Dopri5>(sys, opt);
   if (method == "implicit" || method == "rodas4") return std::make_unique<Rodas4>(sys, opt);
+  if (method == "rosw" || method == "ros34pw2") return std::make_unique<RosW>(sys, opt);
   if (method == "auto") return std::make_unique<AutoStepper>(sys, opt);
-  throw ConfigError("unknown integration method '" + method + "' (available: 'explicit', 'implicit', 'auto')");
+  throw ConfigError("unknown integration method '" + method + "' (available: 'explicit', 'implicit', 'auto', 'rosw')");
 }
 
 class FlowRecorder {

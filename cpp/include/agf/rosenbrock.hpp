@@ -27,13 +27,20 @@
 #include <Eigen/LU>
 #include "agf/dopri5.hpp"
 #include "agf/error_norm.hpp"
+#include "agf/rosenbrock_w.hpp"
 #include "agf/stepper.hpp"
 
 namespace agf {
 
 class Rodas4 final : public Stepper {
  public:
-  Rodas4(GradientSystem& sys, StepperOptions opt) : sys_(sys), opt_(opt), norm_(sys.model()) {}
+  Rodas4(GradientSystem& sys, StepperOptions opt) : sys_(sys), opt_(opt), norm_(sys.model()) {
+    krylov_ = use_krylov(opt_, sys.model());
+    if (krylov_) kry_ = KrylovSolver(sys.model());
+  }
+  bool uses_krylov() const { return krylov_; }
+  long n_hvp() const { return (krylov_ ? kry_.n_hvp : 0) + n_hvp_power; }
+  long n_solve_fail = 0;
   std::string name() const override { return "rodas4"; }
 
   void init(double t0, const Vec& y0) override {
@@ -48,7 +55,7 @@ class Rodas4 final : public Stepper {
 
   StepStatus step(double t_end) override {
     bool rejected_before = false;
-    if (!jac_valid_) {
+    if (!jac_valid_ && !krylov_) {
       sys_.model().hessian(sys_.data(), y_.data(), Hm_, sys_.scratch());
       ++n_hessian;
       jac_valid_ = true;
@@ -64,27 +71,45 @@ class Rodas4 final : public Stepper {
 
       factor(h);
       const double ih = 1.0 / h;
-      solve(f0_, g_[0]);
-      ytmp_ = y_ + kA21 * g_[0];
-      sys_.rhs(ytmp_, f_);
-      rhs_ = f_ + (kC21 * ih) * g_[0];
-      solve(rhs_, g_[1]);
-      ytmp_ = y_ + kA31 * g_[0] + kA32 * g_[1];
-      sys_.rhs(ytmp_, f_);
-      rhs_ = f_ + ih * (kC31 * g_[0] + kC32 * g_[1]);
-      solve(rhs_, g_[2]);
-      ytmp_ = y_ + kA41 * g_[0] + kA42 * g_[1] + kA43 * g_[2];
-      sys_.rhs(ytmp_, f_);
-      rhs_ = f_ + ih * (kC41 * g_[0] + kC42 * g_[1] + kC43 * g_[2]);
-      solve(rhs_, g_[3]);
-      ytmp_ = y_ + kA51 * g_[0] + kA52 * g_[1] + kA53 * g_[2] + kA54 * g_[3];
-      sys_.rhs(ytmp_, f_);
-      rhs_ = f_ + ih * (kC51 * g_[0] + kC52 * g_[1] + kC53 * g_[2] + kC54 * g_[3]);
-      solve(rhs_, g_[4]);
-      ytmp_ += g_[4];
-      sys_.rhs(ytmp_, f_);
-      rhs_ = f_ + ih * (kC61 * g_[0] + kC62 * g_[1] + kC63 * g_[2] + kC64 * g_[3] + kC65 * g_[4]);
-      solve(rhs_, g_[5]);
+      bool ok = solve(f0_, g_[0]);
+      if (ok) {
+        ytmp_ = y_ + kA21 * g_[0];
+        sys_.rhs(ytmp_, f_);
+        rhs_ = f_ + (kC21 * ih) * g_[0];
+        ok = solve(rhs_, g_[1]);
+      }
+      if (ok) {
+        ytmp_ = y_ + kA31 * g_[0] + kA32 * g_[1];
+        sys_.rhs(ytmp_, f_);
+        rhs_ = f_ + ih * (kC31 * g_[0] + kC32 * g_[1]);
+        ok = solve(rhs_, g_[2]);
+      }
+      if (ok) {
+        ytmp_ = y_ + kA41 * g_[0] + kA42 * g_[1] + kA43 * g_[2];
+        sys_.rhs(ytmp_, f_);
+        rhs_ = f_ + ih * (kC41 * g_[0] + kC42 * g_[1] + kC43 * g_[2]);
+        ok = solve(rhs_, g_[3]);
+      }
+      if (ok) {
+        ytmp_ = y_ + kA51 * g_[0] + kA52 * g_[1] + kA53 * g_[2] + kA54 * g_[3];
+        sys_.rhs(ytmp_, f_);
+        rhs_ = f_ + ih * (kC51 * g_[0] + kC52 * g_[1] + kC53 * g_[2] + kC54 * g_[3]);
+        ok = solve(rhs_, g_[4]);
+      }
+      if (ok) {
+        ytmp_ += g_[4];
+        sys_.rhs(ytmp_, f_);
+        rhs_ = f_ + ih * (kC61 * g_[0] + kC62 * g_[1] + kC63 * g_[2] + kC64 * g_[3] + kC65 * g_[4]);
+        ok = solve(rhs_, g_[5]);
+      }
+      if (!ok) {  // Krylov: negative curvature or no convergence; a shorter step helps both
+        if (h < h_min * 1e3) return StepStatus::NonFinite;
+        h_ = std::max(h * 0.25, opt_.h_min);
+        ++n_rejected;
+        ++n_solve_fail;
+        rejected_before = true;
+        continue;
+      }
       ynew_ = ytmp_ + g_[5];  // g_[5] is the embedded error estimate
 
       if (!ynew_.allFinite()) {
@@ -137,6 +162,7 @@ class Rodas4 final : public Stepper {
   // Largest |eigenvalue| of the Hessian at the start of the next step (power iteration on the
   // dense Hessian, warm-started); computes the Hessian if needed.
   double spectral_radius(Vec& v, int iters) {
+    if (krylov_) return hvp_power(v, iters);
     if (!jac_valid_) {
       sys_.model().hessian(sys_.data(), y_.data(), Hm_, sys_.scratch());
       ++n_hessian;
@@ -178,6 +204,10 @@ class Rodas4 final : public Stepper {
   static constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 6.0;
 
   void factor(double h) {
+    if (krylov_) {
+      kry_.set(sys_, y_, 1.0 / (kGamma * h), opt_.rtol, opt_.atol);
+      return;
+    }
     Mtx_ = Hm_;
     Mtx_.diagonal().array() += 1.0 / (kGamma * h);
     ++n_factorizations;
@@ -188,10 +218,31 @@ class Rodas4 final : public Stepper {
       ++n_lu;
     }
   }
-  void solve(const Vec& b, Vec& x) {
+  bool solve(const Vec& b, Vec& x) {
+    if (krylov_) return kry_.solve(b, x, kMaxKrylov);
     if (use_llt_) x = llt_.solve(b);
     else x = lu_.solve(b);
+    return true;
   }
+  double hvp_power(Vec& v, int iters) {
+    if (v.size() != y_.size() || v.norm() == 0.0) v = Vec::Ones(y_.size());
+    v.normalize();
+    Vec w(y_.size());
+    double lam = 0.0;
+    for (int k = 0; k < iters; ++k) {
+      sys_.model().hvp(sys_.data(), y_.data(), v.data(), w.data(), sys_.scratch());
+      ++n_hvp_power;
+      lam = std::abs(v.dot(w));
+      const double nw = w.norm();
+      if (!(nw > 0.0) || !std::isfinite(nw)) return 0.0;
+      v = w / nw;
+    }
+    return lam;
+  }
+  static constexpr long kMaxKrylov = 500;
+  bool krylov_ = false;
+  KrylovSolver kry_;
+  long n_hvp_power = 0;
 
   double initial_step() {
     const double d0 = norm_(y_, y_, y_, opt_.rtol, opt_.atol);
@@ -255,6 +306,7 @@ class AutoStepper final : public Stepper {
   long steps_explicit = 0, steps_implicit = 0, n_switches = 0, n_hvp = 0;
   long n_hessian() const { return hess_done_ + (imp_ ? imp_->n_hessian : 0); }
   long n_factorizations() const { return fact_done_ + (imp_ ? imp_->n_factorizations : 0); }
+  long n_hvp_total() const { return n_hvp + hvp_done_ + (imp_ ? imp_->n_hvp() : 0); }
   bool implicit() const { return implicit_; }
 
  private:
@@ -278,7 +330,7 @@ class AutoStepper final : public Stepper {
     StepperOptions o = opt_;
     o.h0 = h0;
     keep_counts();
-    if (imp_) { hess_done_ += imp_->n_hessian; fact_done_ += imp_->n_factorizations; }
+    if (imp_) { hess_done_ += imp_->n_hessian; fact_done_ += imp_->n_factorizations; hvp_done_ += imp_->n_hvp(); }
     imp_ = std::make_unique<Rodas4>(sys_, o);
     imp_->init(t, y);
     active_ = imp_.get();
@@ -354,7 +406,7 @@ class AutoStepper final : public Stepper {
   Stepper* active_ = nullptr;
   bool implicit_ = false, hvp_ok_ = true, first_check_ = true;
   long since_switch_ = 0, stiff_hits_ = 0, cooldown_ = 40;
-  long acc_done_ = 0, rej_done_ = 0, forced_done_ = 0, hess_done_ = 0, fact_done_ = 0;
+  long acc_done_ = 0, rej_done_ = 0, forced_done_ = 0, hess_done_ = 0, fact_done_ = 0, hvp_done_ = 0;
   Vec v_;
 };
 
@@ -363,10 +415,15 @@ inline std::vector<std::pair<std::string, double>> stiff_stats(const Stepper& s)
   std::vector<std::pair<std::string, double>> out;
   if (auto* r = dynamic_cast<const Rodas4*>(&s)) {
     out = {{"n_hessian", double(r->n_hessian)}, {"n_factorizations", double(r->n_factorizations)},
-           {"n_lu", double(r->n_lu)}, {"steps_implicit", double(r->n_accepted)}, {"steps_explicit", 0.0}};
+           {"n_lu", double(r->n_lu)}, {"n_hvp", double(r->n_hvp())}, {"steps_implicit", double(r->n_accepted)},
+           {"steps_explicit", 0.0}};
+  } else if (auto* w = dynamic_cast<const RosW*>(&s)) {
+    out = {{"n_hessian", double(w->n_hessian)}, {"n_factorizations", double(w->n_factorizations)},
+           {"n_lu", double(w->n_lu)}, {"n_hvp", double(w->n_hvp())}, {"steps_implicit", double(w->n_accepted)},
+           {"steps_explicit", 0.0}};
   } else if (auto* a = dynamic_cast<const AutoStepper*>(&s)) {
     out = {{"n_hessian", double(a->n_hessian())}, {"n_factorizations", double(a->n_factorizations())},
-           {"n_hvp", double(a->n_hvp)}, {"n_switches", double(a->n_switches)},
+           {"n_hvp", double(a->n_hvp_total())}, {"n_switches", double(a->n_switches)},
            {"steps_implicit", double(a->steps_implicit)}, {"steps_explicit", double(a->steps_explicit)}};
   } else {
     out = {{"n_hessian", 0.0}, {"n_factorizations", 0.0}, {"steps_implicit", 0.0},

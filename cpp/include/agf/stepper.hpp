@@ -17,6 +17,11 @@ struct StepperOptions {
   // with kinks (ReLU), whose flow can slide along a kink where any error-controlled step
   // shrinks without end; such forced steps are counted in n_forced.
   double h_min = 0.0;
+  // Linear solver of the implicit steppers (rosenbrock_w.hpp): "dense" (exact Hessian,
+  // Cholesky), "krylov" (Hessian-vector products, CG; krylov.hpp) or "auto" (dense up to
+  // dense_max_params parameters, Krylov above).
+  std::string linear_solver = "auto";
+  long dense_max_params = 3000;
 };
 
 class Stepper {

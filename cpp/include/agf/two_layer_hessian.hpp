@@ -33,33 +33,62 @@ inline void TwoLayer::hessian(const Data& data, const double* theta, RowMat& Hm,
   const Index H = H_, d = d_, c = c_, Hd = H * d, P = n_params(), n = data.n();
   auto Wt = W(theta);
   auto At = A(theta);
-  RowMat K;                         // sum_n M^T M
-  RowMat B = RowMat::Zero(Hd, H);   // M^T S
-  RowMat C = RowMat::Zero(Hd, c);   // M^T R
-  RowMat SS = RowMat::Zero(H, H);   // S^T S
-  std::vector<RowMat> D(H, RowMat::Zero(d, d));  // X^T diag(RA_i S''_i) X
-  RowMat M, Spp, N;
-  Eigen::MatrixXd Kc = Eigen::MatrixXd::Zero(Hd, Hd);  // lower triangle accumulated
-  for (Index r0 = 0; r0 < n; r0 += kChunk) {
-    const Index m = std::min(kChunk, n - r0);
-    auto X = data.X.middleRows(r0, m);
-    s.Z.noalias() = X * Wt.transpose();
-    activate(s.Z, s.S, &s.Sp);
-    detail::second_derivative(act_, s.Z, Spp);
-    s.F.noalias() = s.S * At;
-    s.R = data.Y.middleRows(r0, m) - s.F;
-    s.RA.noalias() = s.R * At.transpose();
-    M.resize(m, Hd);
-    for (Index i = 0; i < H; ++i) M.middleCols(i * d, d) = s.Sp.col(i).asDiagonal() * X;
-    Kc.selfadjointView<Eigen::Lower>().rankUpdate(M.transpose());
-    B.noalias() += M.transpose() * s.S;
-    C.noalias() += M.transpose() * s.R;
-    SS.noalias() += s.S.transpose() * s.S;
-    for (Index i = 0; i < H; ++i) {
-      N = (s.RA.col(i).cwiseProduct(Spp.col(i))).asDiagonal() * X;
-      D[i].noalias() += X.transpose() * N;
+  // Partial sums over sample blocks whose number depends on n only (as the gradient kernels);
+  // threads (s.threads) split the blocks, which are added in block order: the Hessian does not
+  // depend on the thread count.
+  struct Part {
+    Eigen::MatrixXd Kc;   // sum_n M^T M, lower triangle
+    RowMat B, C, SS;      // M^T S, M^T R, S^T S
+    std::vector<RowMat> D;  // X^T diag(RA_i S''_i) X
+  };
+  const Index nb = n_chunks_for(n);
+  std::vector<Part> parts(nb);
+#ifdef AGF_HAS_OPENMP
+#pragma omp parallel for schedule(static) num_threads(s.threads) if (s.threads > 1 && nb > 1)
+#endif
+  for (Index b = 0; b < nb; ++b) {
+    Part& pt = parts[b];
+    pt.Kc = Eigen::MatrixXd::Zero(Hd, Hd);
+    pt.B = RowMat::Zero(Hd, H);
+    pt.C = RowMat::Zero(Hd, c);
+    pt.SS = RowMat::Zero(H, H);
+    pt.D.assign(H, RowMat::Zero(d, d));
+    RowMat Z, S, Sp, Spp, F, R, RA, M, N;
+    const Index b0 = b * n / nb, b1 = (b + 1) * n / nb;
+    for (Index r0 = b0; r0 < b1; r0 += kChunk) {
+      const Index m = std::min(kChunk, b1 - r0);
+      auto X = data.X.middleRows(r0, m);
+      Z.noalias() = X * Wt.transpose();
+      activate(Z, S, &Sp);
+      detail::second_derivative(act_, Z, Spp);
+      F.noalias() = S * At;
+      R = data.Y.middleRows(r0, m) - F;
+      RA.noalias() = R * At.transpose();
+      M.resize(m, Hd);
+      for (Index i = 0; i < H; ++i) M.middleCols(i * d, d) = Sp.col(i).asDiagonal() * X;
+      pt.Kc.selfadjointView<Eigen::Lower>().rankUpdate(M.transpose());
+      pt.B.noalias() += M.transpose() * S;
+      pt.C.noalias() += M.transpose() * R;
+      pt.SS.noalias() += S.transpose() * S;
+      for (Index i = 0; i < H; ++i) {
+        N = (RA.col(i).cwiseProduct(Spp.col(i))).asDiagonal() * X;
+        pt.D[i].noalias() += X.transpose() * N;
+      }
     }
   }
+  for (Index b = 1; b < nb; ++b) {
+    parts[0].Kc.triangularView<Eigen::Lower>() += parts[b].Kc;
+    parts[0].B += parts[b].B;
+    parts[0].C += parts[b].C;
+    parts[0].SS += parts[b].SS;
+    for (Index i = 0; i < H; ++i) parts[0].D[i] += parts[b].D[i];
+  }
+  Eigen::MatrixXd& Kc = parts[0].Kc;
+  const RowMat& B = parts[0].B;
+  const RowMat& C = parts[0].C;
+  const RowMat& SS = parts[0].SS;
+  const std::vector<RowMat>& D = parts[0].D;
+  RowMat K;
   K = Kc.selfadjointView<Eigen::Lower>();
   const double inv_n = 1.0 / double(n);
   const RowMat AAt = At * At.transpose();
