@@ -477,7 +477,7 @@ class _TwoLayerEngine:
             n_entry = self.model._core.neuron_norms(np.ascontiguousarray(self.theta))
             out = _core.agf_cost_min(self.model._core, self.data.X, self.data.Y, np.ascontiguousarray(self.theta),
                                      active, 1e-9, self.cost_gtol, self.loss_tol, self.deact_frac,
-                                     self.cost_t_max, 2_000_000, self.threads)
+                                     self.cost_t_max, 2_000, self.threads)
             self.stats["n_cost_steps"] += out["n_steps"]
             self.theta = np.array(out["theta"])
             dead = [int(i) for i in out["deactivated"]] if out["status"] == 1 else []
