@@ -52,7 +52,8 @@ void register_agf_engine(py::module_& m) {
   m.def(
       "agf_cost_min",
       [](const agf::Model& model, const Array& X, const Array& Y, const Array& theta, std::vector<int> active,
-         double rtol, double gtol, double loss_tol, double deact_frac, double t_max, long max_steps, int threads) {
+         double rtol, double gtol, double loss_tol, double deact_frac, double t_max, long max_steps, int threads,
+         const std::string& method) {
         agf::Data data = make_data(X, Y);
         const agf::Index P = model.n_params(), H = model.n_neurons();
         if (long(active.size()) != H) throw agf::ConfigError("active has the wrong length");
@@ -60,6 +61,7 @@ void register_agf_engine(py::module_& m) {
         agf::CostMinOptions opt;
         opt.rtol = rtol; opt.gtol = gtol; opt.loss_tol = loss_tol; opt.deact_frac = deact_frac;
         opt.t_max = t_max; opt.max_steps = max_steps; opt.threads = std::max(1, threads);
+        opt.method = method;
         agf::CostMinResult r;
         {
           py::gil_scoped_release release;
@@ -78,7 +80,7 @@ void register_agf_engine(py::module_& m) {
       },
       py::arg("model"), py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("theta").noconvert(),
       py::arg("active"), py::arg("rtol"), py::arg("gtol"), py::arg("loss_tol"), py::arg("deact_frac"),
-      py::arg("t_max"), py::arg("max_steps"), py::arg("threads") = 1,
+      py::arg("t_max"), py::arg("max_steps"), py::arg("threads") = 1, py::arg("method") = "auto",
       "AGF cost minimization: gradient flow of the active neurons until convergence or deactivation.");
 }
 

@@ -31,6 +31,8 @@ class Attention final : public Model {
   Attention(Index D, Index H) : D_(D), H_(H) {
     if (D < 1 || H < 1) throw ConfigError("LinearAttention needs D >= 1 and heads >= 1");
   }
+  std::unique_ptr<Model> subset(Index k) const override { return std::make_unique<Attention>(D_, k); }
+
   std::string name() const override { return "attention"; }
   Index n_params() const override { return H_ * (2 * D_ + 1); }
   Index n_neurons() const override { return H_; }

@@ -2,8 +2,11 @@
 // the active neurons, run until it converges. Dormant neurons are frozen and negligible, so they
 // are held at exactly 0 in theta: a homogeneous neuron (kappa >= 2) at the origin has zero
 // gradient, hence gradient flow of the full parameter vector with the dormant rows at 0 IS the
-// flow of the active set, and the gradient-flow stepper (Dopri5, per-neuron relative error
-// norm) is reused unchanged.
+// flow of the active set. Where the family supports it (Model::subset) the flow runs on a model
+// of the active neurons only, which makes every kernel, and above all the Hessian of the stiff
+// stepper, cheaper by the ratio of active to all neurons (squared for the Hessian); the result
+// is the same flow. The stepper is chosen by name (default "auto": Dopri5 while the flow is
+// not stiff, RODAS4 with the exact Hessian once it is), with the per-neuron relative norm.
 //
 // Stops with
 //   Converged     ||grad L|| <= gtol (absolute; the caller passes gtol_rel * loss scale), or
@@ -16,7 +19,7 @@
 #pragma once
 #include <cmath>
 #include <vector>
-#include "agf/dopri5.hpp"
+#include "agf/gradient_flow.hpp"
 #include "agf/gradient_system.hpp"
 
 namespace agf {
@@ -31,6 +34,7 @@ struct CostMinOptions {
   double t_max = 1e7;
   long max_steps = 2000000;
   int threads = 1;
+  std::string method = "auto";
 };
 
 struct CostMinResult {
@@ -47,48 +51,66 @@ inline CostMinResult run_cost_min(const Model& model, const Data& data, const Ve
   const Index P = model.n_params(), H = model.n_neurons();
   std::vector<Index> owner(P);
   for (Index p = 0; p < P; ++p) owner[p] = model.neuron_of(p);
-  Vec y = theta0;
+  // The simulated model: the active subset when the family supports it, else the full model.
+  std::vector<Index> act_ids, params;  // active neurons; simulated params (indices into theta)
+  for (Index i = 0; i < H; ++i)
+    if (active[i]) act_ids.push_back(i);
+  std::unique_ptr<Model> sub = act_ids.empty() ? nullptr : model.subset(Index(act_ids.size()));
+  const Model& sim = sub ? *sub : model;
   for (Index p = 0; p < P; ++p)
-    if (!active[owner[p]]) y[p] = 0.0;
-  Vec n0(H), nn(H);
-  model.neuron_norms(y.data(), n0.data());
-  GradientSystem sys(model, data, opt.threads);
+    if (!sub || active[owner[p]]) params.push_back(p);
+  const Index Ps = Index(params.size()), Hs = sim.n_neurons();
+  std::vector<Index> sim_to_full(Hs);  // neuron of the simulated model -> neuron of the model
+  for (Index i = 0; i < Hs; ++i) sim_to_full[i] = sub ? act_ids[i] : i;
+  Vec full = theta0;
+  for (Index p = 0; p < P; ++p)
+    if (!active[owner[p]]) full[p] = 0.0;
+  Vec y(Ps);
+  for (Index q = 0; q < Ps; ++q) y[q] = full[params[q]];
+
+  Vec n0(Hs), nn(Hs);
+  sim.neuron_norms(y.data(), n0.data());
+  GradientSystem sys(sim, data, opt.threads);
   CostMinResult res;
-  Vec g(P);
+  Vec g(Ps);
   auto grad_at = [&](const Vec& th, double& loss) {
-    loss = model.loss_grad(data, th.data(), g.data(), sys.scratch());
+    loss = sim.loss_grad(data, th.data(), g.data(), sys.scratch());
     return g.norm();
+  };
+  auto finish = [&](const Vec& ys, double loss, double gn, double t, long steps) {
+    for (Index q = 0; q < Ps; ++q) full[params[q]] = ys[q];
+    res.theta = full;
+    res.loss = loss;
+    res.grad_norm = gn;
+    res.t_spent = t;
+    res.n_steps = steps;
+    res.n_rhs = sys.n_rhs;
   };
   double loss;
   double gn = grad_at(y, loss);
   if (gn <= opt.gtol || loss <= opt.loss_tol) {
-    res.theta = y; res.loss = loss; res.grad_norm = gn;
+    finish(y, loss, gn, 0.0, 0);
     return res;
   }
   StepperOptions so;
   so.rtol = opt.rtol;
-  Dopri5 st(sys, so);
-  st.init(0.0, y);
+  auto st = make_stepper(opt.method, sys, so);
+  st->init(0.0, y);
   long steps = 0;
   while (true) {
-    const StepStatus s = st.step(opt.t_max);
+    const StepStatus s = st->step(opt.t_max);
     ++steps;
     if (s != StepStatus::Ok) { res.status = CostStatus::Failed; break; }
-    gn = grad_at(st.y(), loss);
+    gn = grad_at(st->y(), loss);
     if (!std::isfinite(loss)) { res.status = CostStatus::Failed; break; }
-    model.neuron_norms(st.y().data(), nn.data());
-    for (Index i = 0; i < H; ++i)
-      if (active[i] && nn[i] < opt.deact_frac * n0[i]) res.deactivated.push_back(i);
+    sim.neuron_norms(st->y().data(), nn.data());
+    for (Index i = 0; i < Hs; ++i)
+      if (active[sim_to_full[i]] && nn[i] < opt.deact_frac * n0[i]) res.deactivated.push_back(sim_to_full[i]);
     if (!res.deactivated.empty()) { res.status = CostStatus::Deactivation; break; }
     if (gn <= opt.gtol || loss <= opt.loss_tol) { res.status = CostStatus::Converged; break; }
-    if (st.t() >= opt.t_max || steps >= opt.max_steps) { res.status = CostStatus::NotConverged; break; }
+    if (st->t() >= opt.t_max || steps >= opt.max_steps) { res.status = CostStatus::NotConverged; break; }
   }
-  res.theta = st.y();
-  res.loss = loss;
-  res.grad_norm = gn;
-  res.t_spent = st.t();
-  res.n_steps = steps;
-  res.n_rhs = sys.n_rhs;
+  finish(st->y(), loss, gn, st->t(), steps);
   return res;
 }
 

@@ -61,6 +61,14 @@ class Model {
     throw ConfigError(name() + ": hvp not implemented");
   }
 
+  // The same family with k neurons, whose flat parameters are those of any k of this model's
+  // neurons gathered in increasing parameter order (so a subset of neurons is simulated on a
+  // smaller model: AGF's cost minimization on the active set). nullptr if the family cannot.
+  virtual std::unique_ptr<Model> subset(Index k) const {
+    (void)k;
+    return nullptr;
+  }
+
   // Euclidean norm of each neuron's parameters.
   void neuron_norms(const double* theta, double* out) const {
     const Index H = n_neurons();

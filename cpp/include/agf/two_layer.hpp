@@ -34,6 +34,7 @@ class TwoLayer final : public Model {
   bool homogeneous() const override { return act_.homogeneous(); }
   Index neuron_of(Index p) const override { return p < H_ * d_ ? p / d_ : (p - H_ * d_) / c_; }
   const Activation& activation() const { return act_; }
+  std::unique_ptr<Model> subset(Index k) const override { return std::make_unique<TwoLayer>(d_, c_, k, act_); }
 
   ConstRowMap W(const double* theta) const { return ConstRowMap(theta, H_, d_); }
   ConstRowMap A(const double* theta) const { return ConstRowMap(theta + H_ * d_, H_, c_); }
