@@ -58,8 +58,12 @@ class AGFConvergenceWarning(UserWarning):
 
 # --------------------------------------------------------------------------- recording
 class _Recorder:
-    def __init__(self, H, limit):
+    """Collects the rounds. Levels are reported with the data's ``loss_offset`` (the irreducible
+    part of a population loss) added; the engines themselves work with the dataset's own loss."""
+
+    def __init__(self, H, limit, offset=0.0):
         self.H = H
+        self.offset = float(offset)
         self.limit = limit
         self.events = []
         self.order = []
@@ -72,13 +76,14 @@ class _Recorder:
         self.same_time = {}
 
     def start(self, L0):
-        self.levels.append(float(L0))
+        self.levels.append(float(L0) + self.offset)
 
     def jump(self, t, new, deact, level, features, S, dirs, signs=None, n_active=0, note=None):
         k = len(self.order)
         self.order.append(new[0] if len(new) == 1 else tuple(new))
         self.times.append(float(t))
-        self.levels.append(float(level))
+        level = float(level) + self.offset
+        self.levels.append(level)
         self.features.append(features)
         self.S.append(np.asarray(S, float))
         self.dirs.append(dirs)
@@ -181,6 +186,12 @@ def run_agf(
         raise ConfigError(f"model must be an agf model, got {type(model).__name__}")
     model.check_data(data)
     s = positive("loss_scale", loss_scale)
+    rtol = positive("rtol", rtol)
+    cost_gtol = positive("cost_gtol", cost_gtol)
+    cost_t_max = positive("cost_t_max", cost_t_max)
+    deact_frac = positive("deact_frac", deact_frac)
+    if deact_frac >= 1:
+        raise ConfigError(f"deact_frac must be in (0, 1), got {deact_frac}")
     threads = check_threads(n_threads)
     if params0 is None:
         if alpha is None:
@@ -211,7 +222,7 @@ def run_agf(
     log_inv = math.log(1.0 / alpha)
     if alpha == 0.0 or not np.isfinite(log_inv):
         raise ConfigError("alpha underflows")
-    rec = _Recorder(model.width, limit)
+    rec = _Recorder(model.width, limit, data.loss_offset)
     stats = {"n_dormant_steps": 0, "n_cost_steps": 0, "n_cost_not_converged": 0}
     clock = time.perf_counter()
     max_rounds = None if max_rounds is None else int(max_rounds)
@@ -283,7 +294,7 @@ class _TwoLayerEngine:
         self.mode = [DORMANT] * self.H
         self.threads = threads
         self.rtol = rtol
-        self.L0 = model.loss(data, self.theta_params())
+        self.L0 = model.loss(data, self.theta_params()) - data.loss_offset  # the dataset's own loss
         self.cost_gtol = cost_gtol * self.L0
         self.cost_t_max = cost_t_max
         self.deact_frac = deact_frac
@@ -477,7 +488,7 @@ class _TwoLayerEngine:
             n_entry = self.model._core.neuron_norms(np.ascontiguousarray(self.theta))
             out = _core.agf_cost_min(self.model._core, self.data.X, self.data.Y, np.ascontiguousarray(self.theta),
                                      active, 1e-9, self.cost_gtol, self.loss_tol, self.deact_frac,
-                                     self.cost_t_max, 2_000, self.threads)
+                                     self.cost_t_max, 2_000, self.threads, "explicit")
             self.stats["n_cost_steps"] += out["n_steps"]
             self.theta = np.array(out["theta"])
             dead = [int(i) for i in out["deactivated"]] if out["status"] == 1 else []
