@@ -146,7 +146,7 @@ def test_compare_real_runs_diagonal_2d():
     df = compare(th, res)
     assert (df["status"] == "matched").all()
     assert df["time_rel_error"].max() < 1e-6 and df["level_rel_error"].max() < 1e-6
-    gf = agf.gradient_flow(model, task.data, p0, 1.2 * th.jump_times[-1], method=agf.METHODS[-1],
+    gf = agf.gradient_flow(model, task.data, p0, 1.2 * th.jump_times[-1], method="auto",
                            save_at=np.linspace(0, 1.2 * th.jump_times[-1], 3001))
     df = compare(res, gf)
     assert (df["status"] == "matched").all()
