@@ -1,5 +1,5 @@
-// A generic Dormand-Prince 5(4) stepper (same tableau, step control and 4th-order dense output
-// as dopri5.hpp) for an autonomous system `void System::rhs(const Vec& y, Vec& dy)`, with a
+// A generic Dormand-Prince 5(4) stepper (the tableau and dense output of dopri5_tableau.hpp,
+// shared with dopri5.hpp) for an autonomous system `void System::rhs(const Vec& y, Vec& dy)`, with a
 // mixed absolute/relative max-norm. Used by the AGF dormant phase (utility_max.hpp), whose state
 // (unit directions and accumulated utilities) is O(1), so a mixed norm is the right one there.
 #pragma once
@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include "agf/dopri5_tableau.hpp"
 #include "agf/types.hpp"
 
 namespace agf {
@@ -28,16 +29,6 @@ class GenericDopri5 {
   // One accepted step not passing t_end. Returns false if the step size underflowed or
   // the state became non-finite.
   bool step(double t_end) {
-    static constexpr double A[6][5] = {
-        {0, 0, 0, 0, 0},
-        {1.0 / 5, 0, 0, 0, 0},
-        {3.0 / 40, 9.0 / 40, 0, 0, 0},
-        {44.0 / 45, -56.0 / 15, 32.0 / 9, 0, 0},
-        {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729, 0},
-        {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656}};
-    static constexpr double B[6] = {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84};
-    static constexpr double E[7] = {-71.0 / 57600, 0, 71.0 / 16695, -71.0 / 1920, 17253.0 / 339200,
-                                    -22.0 / 525, 1.0 / 40};
     bool rejected_before = false;
     while (true) {
       const double h_min = 16.0 * std::numeric_limits<double>::epsilon() * std::max(std::abs(t_), 1e-300);
@@ -45,19 +36,7 @@ class GenericDopri5 {
       bool last = false;
       if (t_ + h >= t_end) { h = t_end - t_; last = true; }
       if (h < h_min && !last) return false;
-      for (int s = 1; s < 6; ++s) {
-        ytmp_ = y_;
-        for (int j = 0; j < s; ++j)
-          if (A[s][j] != 0.0) ytmp_.noalias() += (h * A[s][j]) * K_[j];
-        sys_.rhs(ytmp_, K_[s]);
-      }
-      ynew_ = y_;
-      for (int j = 0; j < 6; ++j)
-        if (B[j] != 0.0) ynew_.noalias() += (h * B[j]) * K_[j];
-      sys_.rhs(ynew_, K_[6]);
-      err_.setZero(y_.size());
-      for (int j = 0; j < 7; ++j)
-        if (E[j] != 0.0) err_.noalias() += (h * E[j]) * K_[j];
+      dopri5_tableau::trial_step([&](const Vec& a, Vec& b) { return sys_.rhs(a, b); }, y_, h, K_, ytmp_, ynew_, err_);
       if (!ynew_.allFinite() || !K_[6].allFinite()) {
         if (h < h_min * 1e3) return false;
         h_ = 0.1 * h;
@@ -78,11 +57,7 @@ class GenericDopri5 {
         y_.swap(ynew_);
         t_ = last ? t_end : t_ + h;
         h_used_ = h;
-        for (int c = 0; c < 4; ++c) {
-          Q_[c].setZero(y_.size());
-          for (int j = 0; j < 7; ++j)
-            if (P[j][c] != 0.0) Q_[c].noalias() += P[j][c] * K_[j];
-        }
+        dopri5_tableau::dense_coefficients(K_, Q_);
         K_[0].swap(K_[6]);
         if (!last) h_ = std::max(h * fac, h_min);
         ++n_accepted;
@@ -105,10 +80,7 @@ class GenericDopri5 {
   void dense(double t, Vec& out) const {
     const double h = h_used_;
     if (h == 0.0) { out = y_; return; }
-    const double x = (t - t_prev_) / h;
-    out = y_prev_;
-    double p = x;
-    for (int c = 0; c < 4; ++c) { out.noalias() += (h * p) * Q_[c]; p *= x; }
+    dopri5_tableau::dense_output(y_prev_, Q_, t_prev_, h, t, out);
   }
   double t() const { return t_; }
   double t_prev() const { return t_prev_; }
@@ -118,14 +90,6 @@ class GenericDopri5 {
   long n_accepted = 0, n_rejected = 0;
 
  private:
-  static constexpr double P[7][4] = {
-      {1.0, -8048581381.0 / 2820520608, 8663915743.0 / 2820520608, -12715105075.0 / 11282082432},
-      {0, 0, 0, 0},
-      {0, 131558114200.0 / 32700410799, -68118460800.0 / 10900136933, 87487479700.0 / 32700410799},
-      {0, -1754552775.0 / 470086768, 14199869525.0 / 1410260304, -10690763975.0 / 1880347072},
-      {0, 127303824393.0 / 49829197408, -318862633887.0 / 49829197408, 701980252875.0 / 199316789632},
-      {0, -282668133.0 / 205662961, 2019193451.0 / 616988883, -1453857185.0 / 822651844},
-      {0, 40617522.0 / 29380423, -110615467.0 / 29380423, 69997945.0 / 29380423}};
   System& sys_;
   double rtol_, atol_;
   std::array<Vec, 7> K_;

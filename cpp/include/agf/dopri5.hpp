@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include "agf/dopri5_tableau.hpp"
 #include "agf/error_norm.hpp"
 #include "agf/stepper.hpp"
 
@@ -27,18 +28,6 @@ class Dopri5 final : public Stepper {
   }
 
   StepStatus step(double t_end) override {
-    static constexpr double C[6] = {0.0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1.0};
-    static constexpr double A[6][5] = {
-        {0, 0, 0, 0, 0},
-        {1.0 / 5, 0, 0, 0, 0},
-        {3.0 / 40, 9.0 / 40, 0, 0, 0},
-        {44.0 / 45, -56.0 / 15, 32.0 / 9, 0, 0},
-        {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729, 0},
-        {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656}};
-    static constexpr double B[6] = {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84};
-    static constexpr double E[7] = {-71.0 / 57600, 0, 71.0 / 16695, -71.0 / 1920, 17253.0 / 339200,
-                                    -22.0 / 525, 1.0 / 40};
-    (void)C;
     bool rejected_before = false;
     while (true) {
       const double h_min = 16.0 * std::numeric_limits<double>::epsilon() * std::max(std::abs(t_), 1e-300);
@@ -49,19 +38,7 @@ class Dopri5 final : public Stepper {
       if (opt_.h_min > 0 && h < opt_.h_min && !last) h = std::min(opt_.h_min, t_end - t_);
       if (h < h_min && !last) return StepStatus::StepUnderflow;
 
-      for (int s = 1; s < 6; ++s) {
-        ytmp_ = y_;
-        for (int j = 0; j < s; ++j)
-          if (A[s][j] != 0.0) ytmp_.noalias() += (h * A[s][j]) * K_[j];
-        sys_.rhs(ytmp_, K_[s]);
-      }
-      ynew_ = y_;
-      for (int j = 0; j < 6; ++j)
-        if (B[j] != 0.0) ynew_.noalias() += (h * B[j]) * K_[j];
-      const double loss_new = sys_.rhs(ynew_, K_[6]);
-      err_.setZero(y_.size());
-      for (int j = 0; j < 7; ++j)
-        if (E[j] != 0.0) err_.noalias() += (h * E[j]) * K_[j];
+      const double loss_new = dopri5_tableau::trial_step([&](const Vec& a, Vec& b) { return sys_.rhs(a, b); }, y_, h, K_, ytmp_, ynew_, err_);
 
       if (!std::isfinite(loss_new) || !ynew_.allFinite()) {
         // Treat as a failed step: shrink hard; give up when the step is already tiny.
@@ -83,11 +60,7 @@ class Dopri5 final : public Stepper {
         h_used_ = h;
         loss_ = loss_new;
         // Dense-output coefficients Q = K P, computed from this step's stages.
-        for (int c = 0; c < 4; ++c) {
-          Q_[c].setZero(y_.size());
-          for (int j = 0; j < 7; ++j)
-            if (P[j][c] != 0.0) Q_[c].noalias() += P[j][c] * K_[j];
-        }
+        dopri5_tableau::dense_coefficients(K_, Q_);
         K_[0].swap(K_[6]);  // FSAL
         if (!last) h_ = std::max({h * fac, h_min, opt_.h_min});  // a step cut short at t_end keeps h_
         ++n_accepted;
@@ -102,25 +75,11 @@ class Dopri5 final : public Stepper {
   void dense(double t, Vec& out) const override {
     const double h = h_used_;
     if (h == 0.0) { out = y_; return; }
-    const double x = (t - t_prev_) / h;
-    out = y_prev_;
-    double p = x;
-    for (int c = 0; c < 4; ++c) {
-      out.noalias() += (h * p) * Q_[c];
-      p *= x;
-    }
+    dopri5_tableau::dense_output(y_prev_, Q_, t_prev_, h, t, out);
   }
 
  private:
   static constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 10.0;
-  static constexpr double P[7][4] = {
-      {1.0, -8048581381.0 / 2820520608, 8663915743.0 / 2820520608, -12715105075.0 / 11282082432},
-      {0, 0, 0, 0},
-      {0, 131558114200.0 / 32700410799, -68118460800.0 / 10900136933, 87487479700.0 / 32700410799},
-      {0, -1754552775.0 / 470086768, 14199869525.0 / 1410260304, -10690763975.0 / 1880347072},
-      {0, 127303824393.0 / 49829197408, -318862633887.0 / 49829197408, 701980252875.0 / 199316789632},
-      {0, -282668133.0 / 205662961, 2019193451.0 / 616988883, -1453857185.0 / 822651844},
-      {0, 40617522.0 / 29380423, -110615467.0 / 29380423, 69997945.0 / 29380423}};
 
   // Hairer's starting-step heuristic in the relative norm.
   double initial_step() {
