@@ -14,7 +14,7 @@ void register_agf_engine(py::module_& m) {
       "agf_dormant",
       [](const agf::Model& model, const Array& X, const Array& R, double t0, const Array& theta,
          const Array& S, const Array& c, const Array& rho0, std::vector<int> mode, double rtol, double atol,
-         double event_rtol, double t_end, long max_steps, double utol, double gtol, int threads) {
+         double event_rtol, double t_end, long max_steps, double utol, double gtol, int threads, double h_min) {
         agf::Data data = make_data(X, R);
         const agf::Index P = model.n_params(), H = model.n_neurons();
         if (long(mode.size()) != H) throw agf::ConfigError("mode has the wrong length");
@@ -24,6 +24,7 @@ void register_agf_engine(py::module_& m) {
         agf::DormantOptions opt;
         opt.rtol = rtol; opt.atol = atol; opt.event_rtol = event_rtol; opt.t_end = t_end;
         opt.max_steps = max_steps; opt.utol = utol; opt.gtol = gtol; opt.threads = std::max(1, threads);
+        opt.h_min = h_min;
         agf::DormantResult r;
         {
           py::gil_scoped_release release;
@@ -47,7 +48,7 @@ void register_agf_engine(py::module_& m) {
       py::arg("model"), py::arg("X").noconvert(), py::arg("R").noconvert(), py::arg("t0"),
       py::arg("theta").noconvert(), py::arg("S").noconvert(), py::arg("c").noconvert(),
       py::arg("rho0").noconvert(), py::arg("mode"), py::arg("rtol"), py::arg("atol"), py::arg("event_rtol"),
-      py::arg("t_end"), py::arg("max_steps"), py::arg("utol"), py::arg("gtol"), py::arg("threads") = 1,
+      py::arg("t_end"), py::arg("max_steps"), py::arg("utol"), py::arg("gtol"), py::arg("threads") = 1, py::arg("h_min") = 0.0,
       "AGF dormant phase against a fixed residual R; stops at the first activation (event).");
   m.def(
       "agf_cost_min",

@@ -297,6 +297,9 @@ class _TwoLayerEngine:
         self.L0 = model.loss(data, self.theta_params()) - data.loss_offset  # the dataset's own loss
         self.cost_gtol = cost_gtol * self.L0
         self.cost_t_max = cost_t_max
+        # ReLU utilities have kinks where a dormant direction can slide (as gradient flow does,
+        # see agf.gradient_flow's h_min): the dormant integrator accepts steps of 1e-3 there.
+        self.dormant_h_min = 1e-3 if getattr(model, "activation", None) == "relu" else 0.0
         self.deact_frac = deact_frac
         self.utol = stationary_tol * self.L0
         self.loss_tol = loss_tol * self.L0
@@ -335,7 +338,8 @@ class _TwoLayerEngine:
         th = np.where(self.dormant_mask()[self.owner], self.dirs, 0.0)
         out = _core.agf_dormant(self.model._core, self.data.X, R, self.t, np.ascontiguousarray(th), self.S.copy(),
                                 self.c.copy(), self.rho0.copy(), list(self.mode), self.rtol, self.rtol * 1e-2,
-                                1e-10, self.t_max, 5_000_000, self.utol, math.sqrt(self.utol), self.threads)
+                                1e-10, self.t_max, 5_000_000, self.utol, math.sqrt(self.utol), self.threads,
+                                self.dormant_h_min)
         self.stats["n_dormant_steps"] += out["n_steps"]
         for tr, i in zip(out["release_t"], out["release_i"]):
             self.rec.release(tr, i)

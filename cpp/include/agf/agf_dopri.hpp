@@ -35,10 +35,11 @@ class GenericDopri5 {
       double h = h_;
       bool last = false;
       if (t_ + h >= t_end) { h = t_end - t_; last = true; }
+      if (this->h_min > 0 && h < this->h_min && !last) h = std::min(this->h_min, t_end - t_);
       if (h < h_min && !last) return false;
       dopri5_tableau::trial_step([&](const Vec& a, Vec& b) { return sys_.rhs(a, b); }, y_, h, K_, ytmp_, ynew_, err_);
       if (!ynew_.allFinite() || !K_[6].allFinite()) {
-        if (h < h_min * 1e3) return false;
+        if (h < h_min * 1e3 || (this->h_min > 0 && h <= this->h_min * (1 + 1e-12))) return false;
         h_ = 0.1 * h;
         rejected_before = true;
         ++n_rejected;
@@ -49,6 +50,7 @@ class GenericDopri5 {
         const double sc = atol_ + rtol_ * std::max(std::abs(y_[i]), std::abs(ynew_[i]));
         en = std::max(en, std::abs(err_[i]) / sc);
       }
+      if (en > 1.0 && this->h_min > 0 && h <= this->h_min * (1 + 1e-12)) { ++n_forced; en = 1.0; }
       if (en <= 1.0) {
         double fac = en == 0.0 ? 10.0 : std::min(10.0, 0.9 * std::pow(en, -0.2));
         if (rejected_before) fac = std::min(1.0, fac);
@@ -59,11 +61,11 @@ class GenericDopri5 {
         h_used_ = h;
         dopri5_tableau::dense_coefficients(K_, Q_);
         K_[0].swap(K_[6]);
-        if (!last) h_ = std::max(h * fac, h_min);
+        if (!last) h_ = std::max({h * fac, h_min, this->h_min});
         ++n_accepted;
         return true;
       }
-      h_ = h * std::max(0.2, 0.9 * std::pow(en, -0.2));
+      h_ = std::max(h * std::max(0.2, 0.9 * std::pow(en, -0.2)), this->h_min);
       ++n_rejected;
       rejected_before = true;
     }
@@ -87,7 +89,10 @@ class GenericDopri5 {
   const Vec& y() const { return y_; }
   const Vec& y_prev() const { return y_prev_; }
   double h() const { return h_; }
-  long n_accepted = 0, n_rejected = 0;
+  long n_accepted = 0, n_rejected = 0, n_forced = 0;
+  // Steps of this size are accepted whatever their error (0 = never), as in dopri5.hpp: for
+  // utilities with kinks (ReLU), where a direction can slide along a kink; counted in n_forced.
+  double h_min = 0.0;
 
  private:
   System& sys_;

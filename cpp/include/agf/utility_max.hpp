@@ -38,6 +38,7 @@ struct DormantOptions {
   double event_rtol = 1e-10;
   double t_end = std::numeric_limits<double>::infinity();  // absolute time limit
   long max_steps = 5000000;
+  double h_min = 0.0;  // forced-acceptance step floor (kinks), see agf_dopri.hpp
   double utol = 0.0, gtol = 0.0;  // stationarity thresholds (absolute); 0 disables
   int threads = 1;
 };
@@ -192,6 +193,7 @@ inline DormantResult run_dormant(const Model& model, const Data& data, const Row
   if (!any) return finish(t0, y, DormantStatus::Stationary);
 
   GenericDopri5<DormantSystem> st(sys, P + H, opt.rtol, opt.atol);
+  st.h_min = opt.h_min;
   // initial step: a fraction of the time the fastest S needs to move by O(1), or directions
   double rate = 0.0;
   for (Index i = 0; i < H; ++i) if (sys.dormant(i)) rate = std::max(rate, std::abs(sys.kappa() * sys.U()[i]));
