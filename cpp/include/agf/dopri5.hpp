@@ -30,12 +30,9 @@ class Dopri5 final : public Stepper {
   StepStatus step(double t_end) override {
     bool rejected_before = false;
     while (true) {
-      const double h_min = 16.0 * std::numeric_limits<double>::epsilon() * std::max(std::abs(t_), 1e-300);
-      double h = h_;
-      if (opt_.h_max > 0) h = std::min(h, opt_.h_max);
+      const double h_min = underflow_step(t_);
       bool last = false;
-      if (t_ + h >= t_end) { h = t_end - t_; last = true; }
-      if (opt_.h_min > 0 && h < opt_.h_min && !last) h = std::min(opt_.h_min, t_end - t_);
+      const double h = bounded_step(h_, t_, t_end, opt_, last);
       if (h < h_min && !last) return StepStatus::StepUnderflow;
 
       const double loss_new = dopri5_tableau::trial_step([&](const Vec& a, Vec& b) { return sys_.rhs(a, b); }, y_, h, K_, ytmp_, ynew_, err_);

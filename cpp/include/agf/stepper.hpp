@@ -1,6 +1,9 @@
 // The interface of an adaptive one-step integrator for gradient flow. The driver
 // (gradient_flow.hpp) only sees this interface, so a stiff method plugs in by name.
 #pragma once
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include "agf/gradient_system.hpp"
 
@@ -23,6 +26,21 @@ struct StepperOptions {
   std::string linear_solver = "auto";
   long dense_max_params = 3000;
 };
+
+// Steps below this size at time t are lost to round-off: the run has stalled.
+inline double underflow_step(double t) {
+  return 16.0 * std::numeric_limits<double>::epsilon() * std::max(std::abs(t), 1e-300);
+}
+
+// The size of the next trial step of every stepper: the controller's proposal h bounded by
+// h_max, raised to the forced floor h_min, and cut to end exactly at t_end (then last = true).
+inline double bounded_step(double h, double t, double t_end, const StepperOptions& opt, bool& last) {
+  if (opt.h_max > 0) h = std::min(h, opt.h_max);
+  last = false;
+  if (t + h >= t_end) { h = t_end - t; last = true; }
+  if (opt.h_min > 0 && h < opt.h_min && !last) h = std::min(opt.h_min, t_end - t);
+  return h;
+}
 
 class Stepper {
  public:
