@@ -27,10 +27,8 @@ def use(isa: str) -> None:
     if isa not in _VARIANTS:
         raise ValueError(f"core variant {isa!r} is not available here; choose one of {available}")
     module = _VARIANTS[isa]
-    for name in ("__version__", "has_openmp", "isa", "max_threads", "Model", "TwoLayerCore", "DiagonalCore",
-                 "gradient_flow", "gradient_descent"):
-        globals()[name] = getattr(module, name)
-    for name in dir(module):  # everything else the bindings export (later issues add functions)
+    globals()["__version__"] = module.__version__
+    for name in dir(module):  # every public name the bindings export
         if not name.startswith("_"):
             globals()[name] = getattr(module, name)
 
