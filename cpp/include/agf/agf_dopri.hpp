@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include "agf/dopri5_tableau.hpp"
+#include "agf/stepper.hpp"
 #include "agf/types.hpp"
 
 namespace agf {
@@ -52,8 +53,7 @@ class GenericDopri5 {
       }
       if (en > 1.0 && this->h_min > 0 && h <= this->h_min * (1 + 1e-12)) { ++n_forced; en = 1.0; }
       if (en <= 1.0) {
-        double fac = en == 0.0 ? 10.0 : std::min(10.0, 0.9 * std::pow(en, -0.2));
-        if (rejected_before) fac = std::min(1.0, fac);
+        const double fac = kControl.accept(en, rejected_before);
         t_prev_ = t_;
         y_prev_.swap(y_);
         y_.swap(ynew_);
@@ -65,7 +65,7 @@ class GenericDopri5 {
         ++n_accepted;
         return true;
       }
-      h_ = std::max(h * std::max(0.2, 0.9 * std::pow(en, -0.2)), this->h_min);
+      h_ = std::max(h * kControl.reject(en), this->h_min);
       ++n_rejected;
       rejected_before = true;
     }
@@ -95,6 +95,7 @@ class GenericDopri5 {
   double h_min = 0.0;
 
  private:
+  static constexpr StepController kControl{0.2, 10.0};
   System& sys_;
   double rtol_, atol_;
   std::array<Vec, 7> K_;

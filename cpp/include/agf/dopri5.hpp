@@ -48,8 +48,7 @@ class Dopri5 final : public Stepper {
       double en = norm_(err_, y_, ynew_, opt_.rtol, opt_.atol);
       if (en > 1.0 && opt_.h_min > 0 && h <= opt_.h_min * (1 + 1e-12)) { ++n_forced; en = 1.0; }
       if (en <= 1.0) {
-        double fac = en == 0.0 ? kMaxFactor : std::min(kMaxFactor, kSafety * std::pow(en, -0.2));
-        if (rejected_before) fac = std::min(1.0, fac);
+        const double fac = kControl.accept(en, rejected_before);
         t_prev_ = t_;
         y_prev_.swap(y_);
         y_.swap(ynew_);
@@ -63,7 +62,7 @@ class Dopri5 final : public Stepper {
         ++n_accepted;
         return StepStatus::Ok;
       }
-      h_ = std::max(h * std::max(kMinFactor, kSafety * std::pow(en, -0.2)), opt_.h_min);
+      h_ = std::max(h * kControl.reject(en), opt_.h_min);
       ++n_rejected;
       rejected_before = true;
     }
@@ -76,7 +75,7 @@ class Dopri5 final : public Stepper {
   }
 
  private:
-  static constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 10.0;
+  static constexpr StepController kControl{0.2, 10.0};
 
   // Hairer's starting-step heuristic in the relative norm.
   double initial_step() {

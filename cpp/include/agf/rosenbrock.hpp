@@ -127,8 +127,7 @@ class Rodas4 final : public Stepper {
           rejected_before = true;
           continue;
         }
-        double fac = en == 0.0 ? kMaxFactor : std::min(kMaxFactor, kSafety * std::pow(en, -0.25));
-        if (rejected_before) fac = std::min(1.0, fac);
+        const double fac = kControl.accept(en, rejected_before);
         cont3_ = kD21 * g_[0] + kD22 * g_[1] + kD23 * g_[2] + kD24 * g_[3] + kD25 * g_[4];
         cont4_ = kD31 * g_[0] + kD32 * g_[1] + kD33 * g_[2] + kD34 * g_[3] + kD35 * g_[4];
         t_prev_ = t_;
@@ -143,7 +142,7 @@ class Rodas4 final : public Stepper {
         ++n_accepted;
         return StepStatus::Ok;
       }
-      h_ = std::max(h * std::max(kMinFactor, kSafety * std::pow(en, -0.25)), opt_.h_min);
+      h_ = std::max(h * kControl.reject(en), opt_.h_min);
       ++n_rejected;
       rejected_before = true;
     }
@@ -198,7 +197,7 @@ class Rodas4 final : public Stepper {
                           kD24 = -7.992771707568823, kD25 = 1.025137723295662, kD31 = -0.6762803392801253,
                           kD32 = 6.087714651680015, kD33 = 16.43084320892478, kD34 = 24.76722511418386,
                           kD35 = -6.594389125716872;
-  static constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 6.0;
+  static constexpr StepController kControl{0.25, 6.0};
 
   void factor(double h) {
     if (krylov_) {

@@ -116,8 +116,7 @@ class RosW final : public Stepper {
           rejected_before = true;
           continue;
         }
-        double fac = en == 0.0 ? kMaxFactor : std::min(kMaxFactor, kSafety * std::pow(en, -1.0 / 3.0));
-        if (rejected_before) fac = std::min(1.0, fac);
+        const double fac = kControl.accept(en, rejected_before);
         if (!krylov_) check_hessian();
         t_prev_ = t_;
         y_prev_.swap(y_);
@@ -131,7 +130,7 @@ class RosW final : public Stepper {
         ++n_accepted;
         return StepStatus::Ok;
       }
-      h_ = std::max(h * std::max(kMinFactor, kSafety * std::pow(en, -1.0 / 3.0)), opt_.h_min);
+      h_ = std::max(h * kControl.reject(en), opt_.h_min);
       reject_stale();
       rejected_before = true;
     }
@@ -185,7 +184,7 @@ class RosW final : public Stepper {
                           kC41 = -6.3681792001283597, kC42 = -6.7956209444668367, kC43 = 2.8700986043310550;
   static constexpr double kE1 = 0.2777499476479686, kE2 = -1.4032398951759992, kE3 = 1.772630127667551,
                           kE4 = 0.5;
-  static constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 6.0;
+  static constexpr StepController kControl{1.0 / 3.0, 6.0};
   static constexpr double kBandLo = 0.8, kBandHi = 1.6, kTheta = 0.1;
 
   void compute_hessian() {

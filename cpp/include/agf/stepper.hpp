@@ -42,6 +42,18 @@ inline double bounded_step(double h, double t, double t_end, const StepperOption
   return h;
 }
 
+// The classic step-size controller (Hairer, Norsett & Wanner I, II.4): after a step with error
+// norm en, the next step is h * factor, with the exponent 1/(q+1) of a method of error order q,
+// safety 0.9, at most max_factor (never more than 1 right after a rejection) and at least 0.2.
+struct StepController {
+  double exponent, max_factor;
+  double accept(double en, bool rejected_before) const {
+    double fac = en == 0.0 ? max_factor : std::min(max_factor, 0.9 * std::pow(en, -exponent));
+    return rejected_before ? std::min(1.0, fac) : fac;
+  }
+  double reject(double en) const { return std::max(0.2, 0.9 * std::pow(en, -exponent)); }
+};
+
 class Stepper {
  public:
   virtual ~Stepper() = default;
