@@ -56,15 +56,16 @@ def test_linear_commuting_with_gd():
     assert set(res.table.columns) >= {"gd_time", "gd_level_err", "agf_level", "gf_status"}
 
 
-@pytest.mark.skip(reason="over a minute on 2 cores (AGF at width 18 plus gradient flow), and AGF's modular "
-                         "levels are a known gap (cost minimizations stop at their budget, see "
-                         "tests/test_agf_modular.py's xfails); unskip when cost minimization converges")
 def test_modular_small():
-    res = E.modular(alpha=5e-2)
+    res = E.modular()
     assert res.theory.order == [1, 3, 5]
     t = res.tables["agf"]
     assert list(t["status"].isin(["matched", "substeps"])) == [True] * 3, t
-    np.testing.assert_allclose(t["observed_level"], t["predicted_level"], rtol=0.01, atol=1e-3)
+    # AGF's level after each frequency against the theory's: within 1e-3 relative (the cost
+    # minimizations stop on loss stagnation at cost_ftol = 5e-4; measured 5e-5 and 6e-4) and 0 at
+    # the end (the run stops at loss_tol = 1e-6 L(0))
+    L0 = res.agf.levels[0]
+    np.testing.assert_allclose(t["observed_level"], t["predicted_level"], rtol=1e-3, atol=1e-6 * L0)
     g = res.tables["gf"]
     assert g["status"].isin(["matched", "substeps"]).all(), g
     np.testing.assert_allclose(g["observed_level"], g["predicted_level"], rtol=0.01, atol=1e-2)

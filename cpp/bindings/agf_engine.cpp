@@ -1,5 +1,6 @@
 // Bindings of the AGF engine phases: the dormant (utility-maximization) phase and cost
 // minimization. The orchestration lives in python/agf/run_agf.py.
+#include <limits>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "agf/cost_min.hpp"
@@ -54,7 +55,7 @@ void register_agf_engine(py::module_& m) {
       "agf_cost_min",
       [](const agf::Model& model, const Array& X, const Array& Y, const Array& theta, std::vector<int> active,
          double rtol, double gtol, double loss_tol, double deact_frac, double t_max, long max_steps, int threads,
-         const std::string& method) {
+         const std::string& method, double ftol, double stag_below) {
         agf::Data data = make_data(X, Y);
         const agf::Index P = model.n_params(), H = model.n_neurons();
         if (long(active.size()) != H) throw agf::ConfigError("active has the wrong length");
@@ -63,6 +64,8 @@ void register_agf_engine(py::module_& m) {
         opt.rtol = rtol; opt.gtol = gtol; opt.loss_tol = loss_tol; opt.deact_frac = deact_frac;
         opt.t_max = t_max; opt.max_steps = max_steps; opt.threads = std::max(1, threads);
         opt.method = method;
+        opt.ftol = ftol;
+        opt.stag_below = stag_below;
         agf::CostMinResult r;
         {
           py::gil_scoped_release release;
@@ -75,13 +78,15 @@ void register_agf_engine(py::module_& m) {
         out["grad_norm"] = r.grad_norm;
         out["t_spent"] = r.t_spent;
         out["deactivated"] = r.deactivated;
+        out["stagnated"] = r.stagnated;
         out["n_steps"] = r.n_steps;
         out["n_rhs"] = r.n_rhs;
         return out;
       },
       py::arg("model"), py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("theta").noconvert(),
       py::arg("active"), py::arg("rtol"), py::arg("gtol"), py::arg("loss_tol"), py::arg("deact_frac"),
-      py::arg("t_max"), py::arg("max_steps"), py::arg("threads") = 1, py::arg("method") = "auto",
+      py::arg("t_max"), py::arg("max_steps"), py::arg("threads") = 1, py::arg("method") = "auto", py::arg("ftol") = 0.0,
+      py::arg("stag_below") = std::numeric_limits<double>::infinity(),
       "AGF cost minimization: gradient flow of the active neurons until convergence or deactivation.");
 }
 

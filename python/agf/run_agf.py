@@ -136,7 +136,11 @@ def run_agf(
     loss_scale: float = 1.0,
     rtol: float = 1e-10,
     cost_gtol: float = 1e-6,
-    cost_t_max: float = 5.0,
+    cost_ftol: float = 0.0,
+    cost_method: str = "auto",
+    cost_rtol: float = 1e-6,
+    cost_t_max: float = 1e8,
+    cost_max_steps: int = 20_000,
     deact_frac: float = 0.1,
     stationary_tol: float = 1e-9,
 ) -> AGFResult:
@@ -162,10 +166,28 @@ def run_agf(
     rtol : tolerance of the dormant-phase integrator (mixed abs/rel, max norm); activation
         events are located to 1e-10 relative in time.
     cost_gtol : cost minimization stops when ||grad L|| <= cost_gtol * L(0).
-    cost_t_max : gradient-flow time of one cost minimization before the L-BFGS polish takes
-        over (see ``_TwoLayerEngine.cost_min``); a polish that ends above the gradient tolerance
-        without the loss having stagnated records ``note="cost minimization not converged"`` and
-        an AGFConvergenceWarning.
+    cost_ftol : if > 0, cost minimization also stops when the loss fell by at most
+        ``cost_ftol * L`` over the last doubling of its flow time (checked once the flow is past
+        its initial time scale L/||grad L||^2 and below the previous plateau). Off by default:
+        cost minimization then runs to the gradient criterion, as method section 3 defines it.
+        Turn it on where several neurons share a feature and the cost has its infimum at
+        infinite norm (e.g. square neurons on method section 6.5, where ``5e-4`` is what
+        :func:`agf.experiments.modular` uses): such flows converge only algebraically, the
+        gradient criterion needs flow times of 1e7 and more, and meanwhile the neurons drift
+        along the valley (picking up other frequencies) far beyond what gradient flow does
+        between two jumps. The level is then known to about ``cost_ftol`` relative (for
+        L - L* ~ t^-p the last doubling's decrease is (2^p - 1)(L - L*)).
+    cost_method : integrator of the cost-minimization gradient flow, as in
+        :func:`agf.gradient_flow`: ``"auto"`` (default: Dormand-Prince while the flow is not
+        stiff, RODAS4 with the exact Hessian once it is), ``"explicit"``, ``"implicit"``,
+        ``"rosw"``. Cost minimization is stiff as soon as a few neurons share a feature (on
+        method section 6.5 the explicit method needs 200,000 steps for t = 1.8 while the flow
+        converges at t ~ 1e4; the stiff stepper gets there in ~150 steps).
+    cost_rtol : relative tolerance of that integrator (per-neuron norm). It is a gradient-flow
+        solve, not an optimizer: the end point is the flow's limit to this tolerance.
+    cost_t_max, cost_max_steps : limits of one cost minimization (gradient-flow time and
+        steps); a minimization that hits one records ``note="cost minimization not converged"``
+        in the events table and warns (:class:`AGFConvergenceWarning`).
     deact_frac : deactivation rule for two-layer neurons: a neuron whose norm falls below
         ``deact_frac`` times its norm at the start of the cost minimization is returned to the
         dormant set with S = c and its direction frozen (until S falls back to 0). Diagonal
@@ -188,7 +210,15 @@ def run_agf(
     s = positive("loss_scale", loss_scale)
     rtol = positive("rtol", rtol)
     cost_gtol = positive("cost_gtol", cost_gtol)
+    cost_rtol = positive("cost_rtol", cost_rtol)
+    cost_ftol = float(cost_ftol)
+    if not cost_ftol >= 0:
+        raise ConfigError(f"cost_ftol must be >= 0, got {cost_ftol}")
     cost_t_max = positive("cost_t_max", cost_t_max)
+    if cost_method not in ("auto", "explicit", "implicit", "rosw"):
+        raise ConfigError(f"cost_method must be 'auto', 'explicit', 'implicit' or 'rosw', got {cost_method!r}")
+    if int(cost_max_steps) < 1:
+        raise ConfigError(f"cost_max_steps must be >= 1, got {cost_max_steps}")
     deact_frac = positive("deact_frac", deact_frac)
     if deact_frac >= 1:
         raise ConfigError(f"deact_frac must be in (0, 1), got {deact_frac}")
@@ -237,7 +267,8 @@ def run_agf(
         message = AGF_STATUS[status]
     else:
         eng = _TwoLayerEngine(model, data, p0, rho0, limit=limit, threads=threads, rtol=rtol,
-                              cost_gtol=cost_gtol, cost_t_max=cost_t_max, deact_frac=deact_frac,
+                              cost=dict(gtol=cost_gtol, ftol=cost_ftol, method=cost_method, rtol=cost_rtol, t_max=cost_t_max,
+                                        max_steps=int(cost_max_steps)), deact_frac=deact_frac,
                               stationary_tol=stationary_tol, loss_tol=loss_tol, t_max=t_max, rec=rec,
                               stats=stats, progress=progress)
         status, message = eng.run(max_rounds)
@@ -277,7 +308,7 @@ class _TwoLayerEngine:
     batched utility kernel). State: theta (active rows; dormant rows 0), dirs (unit rows of the
     dormant neurons), S, c, mode."""
 
-    def __init__(self, model, data, p0, rho0, *, limit, threads, rtol, cost_gtol, cost_t_max, deact_frac,
+    def __init__(self, model, data, p0, rho0, *, limit, threads, rtol, cost, deact_frac,
                  stationary_tol, loss_tol, t_max, rec, stats, progress):
         self.model, self.data = model, data
         self.H = model.width
@@ -295,8 +326,7 @@ class _TwoLayerEngine:
         self.threads = threads
         self.rtol = rtol
         self.L0 = model.loss(data, self.theta_params()) - data.loss_offset  # the dataset's own loss
-        self.cost_gtol = cost_gtol * self.L0
-        self.cost_t_max = cost_t_max
+        self.cost = dict(cost, gtol=cost["gtol"] * self.L0)
         # ReLU utilities have kinks where a dormant direction can slide (as gradient flow does,
         # see agf.gradient_flow's h_min): the dormant integrator accepts steps of 1e-3 there.
         self.dormant_h_min = 1e-3 if getattr(model, "activation", None) == "relu" else 0.0
@@ -473,56 +503,35 @@ class _TwoLayerEngine:
                           "ReLU networks of widths 1-3 only)", AGFBasinWarning, stacklevel=4)
 
     # ---------------------------------------------------------------- cost minimization
-    def cost_min(self):
-        """Gradient flow of the active neurons (C++, with deactivation detection) for at most
-        ``cost_t_max`` time or until ||grad L|| <= cost_gtol L(0); then, if not converged, an
-        L-BFGS polish (scipy) of the active parameters from the point the flow reached, to the
-        same gradient tolerance or until the loss stops decreasing (relative 1e-10 per
-        iteration). The polish is a speed-up for the slow, ill-conditioned final approach
-        (e.g. two square neurons sharing a frequency approach an infimum at infinity, where the
-        flow's gradient decays algebraically while the loss is already within 1e-4 of its
-        limit): it only changes where in the flat valley the parameters stop, not the level,
-        and after it the deactivation rule is checked again."""
-        from scipy.optimize import minimize
-
+    def cost_min(self, level_before):
+        """Gradient flow of the active neurons (C++ ``agf_cost_min``: the stepper ``cost_method``
+        on a model of the active neurons only, with deactivation detection) until
+        ||grad L|| <= cost_gtol L(0), L <= loss_tol L(0) or the loss stagnates (cost_ftol,
+        see :func:`run_agf`) below ``level_before``, the plateau before this round's activation. A deactivated neuron returns to the
+        dormant set (frozen, S = c) and the minimization re-runs without it. Hitting the time or
+        step limit is recorded (note + AGFConvergenceWarning), never silent."""
         deact = []
         note = None
+        c = self.cost
         while True:
             active = [1 if m == ACTIVE else 0 for m in self.mode]
-            n_entry = self.model._core.neuron_norms(np.ascontiguousarray(self.theta))
             out = _core.agf_cost_min(self.model._core, self.data.X, self.data.Y, np.ascontiguousarray(self.theta),
-                                     active, 1e-9, self.cost_gtol, self.loss_tol, self.deact_frac,
-                                     self.cost_t_max, 2_000, self.threads, "explicit")
+                                     active, c["rtol"], c["gtol"], self.loss_tol, self.deact_frac,
+                                     c["t_max"], c["max_steps"], self.threads, c["method"], c["ftol"],
+                                     level_before)
+            self.stats["n_cost_stagnated"] = self.stats.get("n_cost_stagnated", 0) + int(out["stagnated"])
             self.stats["n_cost_steps"] += out["n_steps"]
+            self.stats["n_cost_grad"] = self.stats.get("n_cost_grad", 0) + out["n_rhs"]
             self.theta = np.array(out["theta"])
             dead = [int(i) for i in out["deactivated"]] if out["status"] == 1 else []
             if out["status"] == 3:
                 raise NumericalError("cost minimization failed (non-finite values or step underflow)")
             if out["status"] == 2:
-                amask = np.array(active, bool)[self.owner]
-                X, Y, core = self.data.X, self.data.Y, self.model._core
-                full = self.theta.copy()
-
-                def fun(x):
-                    full[amask] = x
-                    L, g = core.loss_grad(X, Y, full, self.threads)
-                    return L, g[amask]
-
-                res = minimize(fun, self.theta[amask], jac=True, method="L-BFGS-B",
-                               options=dict(maxiter=5000, maxfun=10000, ftol=1e-10, gtol=1e-300,
-                                            maxcor=30))
-                self.stats["n_polish_evals"] = self.stats.get("n_polish_evals", 0) + int(res.nfev)
-                self.theta[amask] = res.x
-                L, g = core.loss_grad(X, Y, self.theta, self.threads)
-                gn = float(np.linalg.norm(g))
-                nn = core.neuron_norms(np.ascontiguousarray(self.theta))
-                dead = [i for i in range(self.H) if active[i] and nn[i] < self.deact_frac * n_entry[i]]
-                if not dead and gn > self.cost_gtol and not res.success:
-                    note = "cost minimization not converged"
-                    self.stats["n_cost_not_converged"] += 1
-                    warnings.warn(f"cost minimization at t={self.t} did not converge (||grad L|| = "
-                                  f"{gn:.3g})", AGFConvergenceWarning, stacklevel=4)
-                out["loss"] = L
+                note = "cost minimization not converged"
+                self.stats["n_cost_not_converged"] += 1
+                warnings.warn(f"cost minimization at t={self.t} did not converge within t_max={c['t_max']:g} / "
+                              f"{c['max_steps']} steps (||grad L|| = {out['grad_norm']:.3g})",
+                              AGFConvergenceWarning, stacklevel=4)
             if dead:
                 for i in dead:
                     m = self.owner == i
@@ -570,7 +579,7 @@ class _TwoLayerEngine:
                 row = self.dirs[m]
                 self.theta[m] = row / np.linalg.norm(row)
                 self.mode[i] = ACTIVE
-            deact, loss, note = self.cost_min()
+            deact, loss, note = self.cost_min(loss)
             rounds += 1
             n_active = sum(1 for m in self.mode if m == ACTIVE)
             self.rec.jump(self.t, [int(i) for i in new], deact, loss, self.theta_params(), S_snap,

@@ -10,14 +10,28 @@
 //
 // Stops with
 //   Converged     ||grad L|| <= gtol (absolute; the caller passes gtol_rel * loss scale), or
-//                 L <= loss_tol;
+//                 L <= loss_tol, or (when ftol > 0) the loss has stagnated: it fell by at most
+//                 ftol L(t) over the last doubling of flow time, [t/2, t] (`stagnated`). The
+//                 stagnation rule is for flows that converge only algebraically, e.g. two to
+//                 four square neurons sharing one frequency (method section 6.5), whose infimum
+//                 lies at infinite norm: the gradient criterion would need flow times of 1e7 and
+//                 more, and on the way the neurons drift along the valley (picking up other
+//                 frequencies) far beyond anything gradient flow does between two jumps. For
+//                 L - L* ~ t^-p the last doubling's decrease is (2^p - 1)(L - L*), so the level
+//                 is then known to about ftol L. The rule is checked only once
+//                 t >= L(0)/||grad L(0)||^2 (the time the flow needs to lose its whole loss at
+//                 its initial speed) and while the loss is below `stag_below` (AGF passes the
+//                 plateau before the activation: a neuron that entered with positive utility
+//                 must lower the loss, so a flow still above it is in a transient);
 //   Deactivation  some active neuron's norm fell below deact_frac times its norm at the start of
 //                 this call (the caller returns it to the dormant set and calls again without it);
 //   NotConverged  the time or step limit was reached first (explicit status, never silent);
 //   Failed        step-size underflow or non-finite values.
 // AGF's clock does not advance during cost minimization; `t_spent` is reported for diagnostics.
 #pragma once
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 #include "agf/gradient_flow.hpp"
 #include "agf/gradient_system.hpp"
@@ -30,6 +44,8 @@ struct CostMinOptions {
   double rtol = 1e-9;
   double gtol = 1e-10;
   double loss_tol = 0.0;
+  double ftol = 0.0;  // stagnation tolerance, relative to the current loss; 0 = off
+  double stag_below = std::numeric_limits<double>::infinity();  // stagnation only counts below this loss
   double deact_frac = 0.1;
   double t_max = 1e7;
   long max_steps = 2000000;
@@ -42,6 +58,7 @@ struct CostMinResult {
   Vec theta;
   double loss = 0.0, grad_norm = 0.0, t_spent = 0.0;
   std::vector<Index> deactivated;
+  bool stagnated = false;
   long n_steps = 0, n_rhs = 0;
 };
 
@@ -97,6 +114,16 @@ inline CostMinResult run_cost_min(const Model& model, const Data& data, const Ve
   auto st = make_stepper(opt.method, sys, so);
   st->init(0.0, y);
   long steps = 0;
+  // Loss history for the stagnation rule (the loss of a gradient flow never increases).
+  std::vector<double> hist_t{0.0}, hist_L{loss};
+  const double t_stag = loss / (gn * gn);
+  auto loss_at = [&](double t) {  // linear interpolation in the history
+    const auto it = std::upper_bound(hist_t.begin(), hist_t.end(), t);
+    const std::size_t j = std::size_t(it - hist_t.begin());
+    if (j >= hist_t.size()) return hist_L.back();
+    const double t0 = hist_t[j - 1], t1 = hist_t[j];
+    return hist_L[j - 1] + (hist_L[j] - hist_L[j - 1]) * (t - t0) / (t1 - t0);
+  };
   while (true) {
     const StepStatus s = st->step(opt.t_max);
     ++steps;
@@ -108,6 +135,15 @@ inline CostMinResult run_cost_min(const Model& model, const Data& data, const Ve
       if (active[sim_to_full[i]] && nn[i] < opt.deact_frac * n0[i]) res.deactivated.push_back(sim_to_full[i]);
     if (!res.deactivated.empty()) { res.status = CostStatus::Deactivation; break; }
     if (gn <= opt.gtol || loss <= opt.loss_tol) { res.status = CostStatus::Converged; break; }
+    hist_t.push_back(st->t());
+    hist_L.push_back(loss);
+    const double tn = st->t();
+    if (opt.ftol > 0 && tn >= t_stag && loss < opt.stag_below &&
+        std::abs(loss_at(0.5 * tn) - loss) <= opt.ftol * loss) {
+      res.status = CostStatus::Converged;
+      res.stagnated = true;
+      break;
+    }
     if (st->t() >= opt.t_max || steps >= opt.max_steps) { res.status = CostStatus::NotConverged; break; }
   }
   finish(st->y(), loss, gn, st->t(), steps);
