@@ -22,8 +22,7 @@ P = 20
 def run():
     task = modular_addition(P, "paper")
     m = agf.TwoLayer(2 * P, P, 18, "square")
-    res = agf.run_agf(m, task.data, m.init(1e-2, 0), loss_scale=task.loss_scale, cost_ftol=5e-4, loss_tol=1e-6,
-                      n_threads=2)
+    res = agf.run_agf(m, task.data, m.init(1e-2, 0), loss_scale=task.loss_scale, cost_ftol=5e-4, loss_tol=1e-6)
     return task, m, res
 
 
@@ -106,8 +105,8 @@ def test_stagnation_rule_is_needed():
     active = [1 if k in res2.order[:2] else 0 for k in range(H)]
     L0 = res.levels[0]
     args = (m._core, task.data.X, task.data.Y, theta, active, 1e-6, 1e-6 * L0, 0.0, 0.1)
-    slow = _core.agf_cost_min(*args, 1e9, 50_000, 2, "auto", 0.0, np.inf)
-    fast = _core.agf_cost_min(*args, 1e9, 50_000, 2, "auto", 1e-3, np.inf)
+    slow = _core.agf_cost_min(*args, 1e9, 50_000, 1, "auto", 0.0, np.inf)
+    fast = _core.agf_cost_min(*args, 1e9, 50_000, 1, "auto", 1e-3, np.inf)
     assert slow["status"] == 0 and not slow["stagnated"] and slow["t_spent"] > 1e5
     assert fast["status"] == 0 and fast["stagnated"] and fast["t_spent"] < 1e-2 * slow["t_spent"]
     assert fast["loss"] >= slow["loss"]
