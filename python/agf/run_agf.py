@@ -56,6 +56,10 @@ class AGFConvergenceWarning(UserWarning):
     """A cost minimization hit its limit before converging (recorded in the events table)."""
 
 
+# Stagnation tolerance of cost minimization for two-layer polynomial activations (see run_agf).
+DEFAULT_POLY_COST_FTOL = 5e-4
+
+
 # --------------------------------------------------------------------------- recording
 class _Recorder:
     """Collects the rounds. Levels are reported with the data's ``loss_offset`` (the irreducible
@@ -128,7 +132,7 @@ def run_agf(
     alpha: float | None = None,
     seed=None,
     max_rounds: int | None = None,
-    loss_tol: float = 1e-10,
+    loss_tol: float | None = None,
     limit: bool = False,
     t_max: float = math.inf,
     n_threads: int = 1,
@@ -136,7 +140,7 @@ def run_agf(
     loss_scale: float = 1.0,
     rtol: float = 1e-10,
     cost_gtol: float = 1e-6,
-    cost_ftol: float = 0.0,
+    cost_ftol: float | None = None,
     cost_method: str = "auto",
     cost_rtol: float = 1e-6,
     cost_t_max: float = 1e8,
@@ -155,7 +159,9 @@ def run_agf(
         Default: inferred from params0 as geometric-mean(initial neuron norms) / sqrt(2).
     seed : seed for ``model.init`` when params0 is None.
     max_rounds : limit on the number of jumps.
-    loss_tol : stop when the loss is below ``loss_tol * L(0)``.
+    loss_tol : stop when the loss is below ``loss_tol * L(0)``. Default 1e-10, or 1e-6 when the
+        stagnation rule is on (``cost_ftol`` > 0): a fit stopped on stagnation leaves a residual
+        of about that order, which dormant neurons would otherwise go on to fit as noise.
     limit : the alpha -> 0 algorithm (kappa = 2 only): rescaled clock, threshold 1, each dormant
         direction at the local maximum of U-bar reached by gradient ascent, S~ at rate kappa U*.
     t_max : time limit (canonical time; in limit mode the rescaled clock).
@@ -168,15 +174,18 @@ def run_agf(
     cost_gtol : cost minimization stops when ||grad L|| <= cost_gtol * L(0).
     cost_ftol : if > 0, cost minimization also stops when the loss fell by at most
         ``cost_ftol * L`` over the last doubling of its flow time (checked once the flow is past
-        its initial time scale L/||grad L||^2 and below the previous plateau). Off by default:
-        cost minimization then runs to the gradient criterion, as method section 3 defines it.
-        Turn it on where several neurons share a feature and the cost has its infimum at
-        infinite norm (e.g. square neurons on method section 6.5, where ``5e-4`` is what
-        :func:`agf.experiments.modular` uses): such flows converge only algebraically, the
-        gradient criterion needs flow times of 1e7 and more, and meanwhile the neurons drift
-        along the valley (picking up other frequencies) far beyond what gradient flow does
-        between two jumps. The level is then known to about ``cost_ftol`` relative (for
-        L - L* ~ t^-p the last doubling's decrease is (2^p - 1)(L - L*)).
+        its initial time scale L/||grad L||^2 and below the previous plateau). For flows whose
+        cost has its infimum at infinite norm, which converge only algebraically: several square
+        neurons sharing a frequency (method section 6.5) need flow times of 1e7 and more to meet
+        the gradient criterion, and meanwhile drift along the valley (picking up other
+        frequencies) far beyond what gradient flow does between two jumps. The level is then
+        known to about ``cost_ftol`` relative (for L - L* ~ t^-p the last doubling's decrease is
+        (2^p - 1)(L - L*)). Default (None): 5e-4 for two-layer networks with a polynomial
+        activation of degree >= 2 (``"square"``, ``"monomial"``), where this happens (on 6.5 the
+        plateaus are then 0.15626, 0.03127, 0 against 0.15625, 0.03125, 0), and 0 (off: the
+        gradient criterion of method section 3 alone) for every other model, whose cost
+        minimizations converge exponentially and keep their full accuracy (e.g. linear networks'
+        levels to 1e-6). 0 turns the rule off.
     cost_method : integrator of the cost-minimization gradient flow, as in
         :func:`agf.gradient_flow`: ``"auto"`` (default: Dormand-Prince while the flow is not
         stiff, RODAS4 with the exact Hessian once it is), ``"explicit"``, ``"implicit"``,
@@ -211,9 +220,15 @@ def run_agf(
     rtol = positive("rtol", rtol)
     cost_gtol = positive("cost_gtol", cost_gtol)
     cost_rtol = positive("cost_rtol", cost_rtol)
+    if cost_ftol is None:
+        poly = isinstance(model, TwoLayer) and model.activation in ("square", "monomial")
+        cost_ftol = DEFAULT_POLY_COST_FTOL if poly else 0.0
     cost_ftol = float(cost_ftol)
-    if not cost_ftol >= 0:
-        raise ConfigError(f"cost_ftol must be >= 0, got {cost_ftol}")
+    if loss_tol is None:
+        loss_tol = 1e-6 if cost_ftol > 0 else 1e-10
+    loss_tol = positive("loss_tol", loss_tol, allow_zero=True)
+    if not 0 <= cost_ftol < 1:
+        raise ConfigError(f"cost_ftol must be in [0, 1), got {cost_ftol}")
     cost_t_max = positive("cost_t_max", cost_t_max)
     if cost_method not in ("auto", "explicit", "implicit", "rosw"):
         raise ConfigError(f"cost_method must be 'auto', 'explicit', 'implicit' or 'rosw', got {cost_method!r}")
