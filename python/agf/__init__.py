@@ -15,7 +15,7 @@ from agf.tasks.linear_regression import Moments
 from agf.params import Params
 from agf.trajectory import Trajectory
 from agf.agf_result import AGFResult
-from agf.run_agf import run_agf
+from agf.run_agf import AGFApproximationWarning, AGFBasinWarning, AGFConvergenceWarning, run_agf
 from agf.analysis.compare import compare
 
 __version__: str = _core.__version__
@@ -27,6 +27,7 @@ __all__ = [
     "Dataset", "Moments", "Params", "Model", "TwoLayer", "DiagonalLinear", "LinearAttention", "ACTIVATIONS",
     "gradient_flow", "gradient_descent", "Trajectory", "METHODS", "default_save_times",
     "NormCrosses", "LossBelow", "run_agf", "AGFResult", "compare", "events", "units", "has_openmp", "__version__",
+    "AGFBasinWarning", "AGFConvergenceWarning", "AGFApproximationWarning",
 ]
 
 _LAZY = ("analysis", "experiments", "theory", "plot", "tasks", "cli")

@@ -565,6 +565,8 @@ class _TwoLayerEngine:
                     else:
                         self.mode[i] = FROZEN
                         if self.linear:
+                            if i in self.frame:  # activated this round: still listed
+                                self.frame.remove(i)
                             self.frame.insert(0, i)
                     deact.append(i)
                 continue
@@ -583,12 +585,11 @@ class _TwoLayerEngine:
                 return "loss_tol", AGF_STATUS["loss_tol"]
             if not self.dormant_mask().any():
                 return "no_dormant", AGF_STATUS["no_dormant"]
-            S_snap = np.where(self.dormant_mask(), self.S, np.nan)
-            dirs_snap = self.dirs_params()
             status, new = self.dormant_phase()
             if status != "activation":
                 return status, AGF_STATUS[status]
             S_snap = np.where(self.dormant_mask(), self.S, np.nan)
+            dirs_snap = self.dirs_params()  # at the jump (the activating neurons are still dormant)
             for i in new:
                 m = self.owner == i
                 row = self.dirs[m]
