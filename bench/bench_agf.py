@@ -3,8 +3,8 @@ horizon, and how the cost of run_agf changes as alpha shrinks.
 
     .venv/bin/python bench/bench_agf.py [--skip-modular]
 
-1. Method section 6.5 (modular addition, width 18, alpha 1e-2): run_agf (with the settings of
-   agf.experiments.modular: cost_ftol 5e-4, loss_tol 1e-6) vs gradient_flow (method "auto",
+1. Method section 6.5 (modular addition, width 18, alpha 1e-2): run_agf (its defaults for square
+   neurons: cost_ftol 5e-4, loss_tol 1e-6) vs gradient_flow (method "auto",
    rtol 1e-7) to the last AGF jump that lowers the loss by more than 1e-4, and vs the research
    notebooks' AGF loop re-implemented in numpy (bench/notebook_agf.py: fixed-step utility
    ascent dt 0.05, 5000 gradient-descent steps of lr 1e-3 per cost minimization).
@@ -22,7 +22,6 @@ import warnings
 import numpy as np
 
 import agf
-from agf.experiments.modular import MODULAR_COST_FTOL, MODULAR_LOSS_TOL
 from agf.run_agf import AGFConvergenceWarning
 from agf.tasks import diagonal_5d, modular_addition
 
@@ -45,8 +44,7 @@ def main():
         p0 = model.init(1e-2, seed=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AGFConvergenceWarning)
-            t_agf, res = timed(lambda: agf.run_agf(model, task.data, p0, cost_ftol=MODULAR_COST_FTOL,
-                                                   loss_tol=MODULAR_LOSS_TOL))
+            t_agf, res = timed(lambda: agf.run_agf(model, task.data, p0))
         drops = -np.diff(res.levels)
         t_end = float(res.jump_times[np.nonzero(drops > 1e-4 * res.levels[0])[0][-1]]) * 1.05
         t_gf, gf = timed(lambda: agf.gradient_flow(model, task.data, p0, t_end, method="auto", rtol=1e-7,

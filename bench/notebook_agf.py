@@ -37,10 +37,10 @@ def notebook_agf(X, Y, W0, A0, *, dt=0.02, cost_steps=5000, lr=2e-4, t_max=2500.
     W, A = np.zeros_like(W0), np.zeros_like(A0)
     n = X.shape[0]
 
-    def residual():
-        return Y - ((X @ W.T) ** 2) @ A
+    def residual(Z):
+        return Y - (Z * Z) @ A
 
-    R = residual()
+    R = residual(X @ W.T)
     levels = [0.5 * np.mean((R ** 2).sum(1))]
     times, t, nd, nc = [], 0.0, 0, 0
     while t < t_max and len(times) < max_rounds and not active.all():
@@ -67,15 +67,15 @@ def notebook_agf(X, Y, W0, A0, *, dt=0.02, cost_steps=5000, lr=2e-4, t_max=2500.
         W[new], A[new] = Wd[new], Ad[new]
         # cost minimization: a fixed number of gradient-descent steps on the active neurons
         for _ in range(cost_steps):
-            R = residual()
             Z = X @ W.T
+            R = residual(Z)
             RA = R @ A.T
             gW = -2.0 * ((RA * Z).T @ X) / n
             gA = -((Z * Z).T @ R) / n
             W -= lr * gW * active[:, None]
             A -= lr * gA * active[:, None]
             nc += 1
-        R = residual()
+        R = residual(X @ W.T)
         times.append(t)
         levels.append(0.5 * np.mean((R ** 2).sum(1)))
     return np.array(times), np.array(levels), nd, nc

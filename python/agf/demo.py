@@ -20,7 +20,6 @@ import warnings
 import numpy as np
 
 import agf
-from agf.experiments.modular import MODULAR_COST_FTOL, MODULAR_LOSS_TOL
 from agf.run_agf import AGFConvergenceWarning
 from agf.tasks import modular_addition
 from agf.theory import modular as modular_theory
@@ -66,12 +65,11 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", AGFConvergenceWarning)  # counted in res.stats, reported below
-        res = agf.run_agf(model, task.data, p0, loss_scale=s, cost_ftol=MODULAR_COST_FTOL,
-                          loss_tol=MODULAR_LOSS_TOL, n_threads=args.n_threads)
+        res = agf.run_agf(model, task.data, p0, loss_scale=s, n_threads=args.n_threads)
     t_agf = time.perf_counter() - t0
     print(f"AGF: {len(res.jump_times)} jumps, status {res.status!r}, {t_agf:.1f} s "
-          f"({res.stats.get('n_cost_stagnated', 0)} cost minimizations ended on loss stagnation, "
-          f"{res.stats.get('n_cost_not_converged', 0)} at their budget)")
+          f"({res.stats['n_cost_stagnated']} cost minimizations ended on loss stagnation, "
+          f"{res.stats['n_cost_not_converged']} at their budget)")
     gd = None
     if args.gd:
         t0 = time.perf_counter()

@@ -351,6 +351,8 @@ class _TwoLayerEngine:
         self.t_max = t_max
         self.rec = rec
         self.stats = stats
+        for key in ("n_cost_grad", "n_cost_stagnated"):  # the two-layer engine's own counters
+            stats.setdefault(key, 0)
         self.progress = progress
         self.linear = isinstance(model, TwoLayer) and model.activation == "linear"
         self.frame = list(range(self.H))  # dormant order for the linear frame
@@ -534,9 +536,9 @@ class _TwoLayerEngine:
                                      active, c["rtol"], c["gtol"], self.loss_tol, self.deact_frac,
                                      c["t_max"], c["max_steps"], self.threads, c["method"], c["ftol"],
                                      level_before)
-            self.stats["n_cost_stagnated"] = self.stats.get("n_cost_stagnated", 0) + int(out["stagnated"])
+            self.stats["n_cost_stagnated"] += int(out["stagnated"])
             self.stats["n_cost_steps"] += out["n_steps"]
-            self.stats["n_cost_grad"] = self.stats.get("n_cost_grad", 0) + out["n_rhs"]
+            self.stats["n_cost_grad"] += out["n_rhs"]
             self.theta = np.array(out["theta"])
             dead = [int(i) for i in out["deactivated"]] if out["status"] == 1 else []
             if out["status"] == 3:

@@ -28,15 +28,6 @@ def _features(res: ExperimentResult):
     return fig
 
 
-# AGF's cost minimization on this task: square neurons sharing a frequency have their infimum at
-# infinite norm, so it stops on loss stagnation (agf.run_agf's cost_ftol) instead of running the
-# algebraically slow flow to t ~ 1e7 (see tests/test_agf_modular.py).
-MODULAR_COST_FTOL = 5e-4
-# ... which leaves residuals of order 1e-6 L(0) at the end: the run ends there (otherwise dormant
-# neurons go on to fit that remainder as noise, long after gradient flow has reached 0).
-MODULAR_LOSS_TOL = 1e-6
-
-
 def modular(alpha: float = 1e-2, *, seed=0, full: bool = False, gd: bool = False, width: int | None = None,
             p: int = 20, n_threads: int = 1, progress=False) -> ExperimentResult:
     """Method section 6.5: p = 20, the paper's template (|x_hat| = 10, 5, 2.5 at xi = 1, 3, 5),
@@ -46,8 +37,8 @@ def modular(alpha: float = 1e-2, *, seed=0, full: bool = False, gd: bool = False
     momentum 0.9 on MSELoss (the paper's optimizer). Levels are compared in canonical loss (the
     figures use MSELoss); the theory's jump times are lower bounds, and the observed time of a
     frequency is its first sub-step (``compare(..., time="first")``). AGF runs with
-    ``cost_ftol=5e-4`` (cost minimization stops on loss stagnation, see :func:`agf.run_agf`) and
-    ``loss_tol=1e-6``."""
+    run_agf's defaults for square neurons: ``cost_ftol=5e-4`` (cost minimization stops on loss
+    stagnation) and ``loss_tol=1e-6``, see :func:`agf.run_agf`."""
     import agf.analysis  # noqa: F401
 
     alpha = check_alpha(alpha)
@@ -64,7 +55,7 @@ def modular(alpha: float = 1e-2, *, seed=0, full: bool = False, gd: bool = False
     gd_opts = dict(lr=0.01, momentum=0.9) if gd else None
     out = run("modular", task, model, p0, alpha, theory, horizon=horizon, gd=gd_opts, compare_time="first",
               feature_plot=_features, n_threads=n_threads, progress=progress,
-              gf_kw=dict(rtol=1e-7), agf_kw=dict(cost_ftol=MODULAR_COST_FTOL, loss_tol=MODULAR_LOSS_TOL), info={"seed": seed, "width": width, "p": p})
+              gf_kw=dict(rtol=1e-7), info={"seed": seed, "width": width, "p": p})
     ff = agf.analysis.features.fourier(out.gf.final_params, p)
     out.info["dominant_frequencies"] = ff.dominant.tolist()
     out.info["dominant_fraction"] = ff.fraction.tolist()
