@@ -31,7 +31,7 @@ import warnings
 import numpy as np
 
 from agf import _core
-from agf._validate import n_threads as check_threads, positive
+from agf._validate import integer, n_threads as check_threads, positive
 from agf.agf_result import AGF_STATUS, AGFResult
 from agf.data import Dataset
 from agf.errors import ConfigError, NumericalError
@@ -232,8 +232,7 @@ def run_agf(
     cost_t_max = positive("cost_t_max", cost_t_max)
     if cost_method not in ("auto", "explicit", "implicit", "rosw"):
         raise ConfigError(f"cost_method must be 'auto', 'explicit', 'implicit' or 'rosw', got {cost_method!r}")
-    if int(cost_max_steps) < 1:
-        raise ConfigError(f"cost_max_steps must be >= 1, got {cost_max_steps}")
+    cost_max_steps = integer("cost_max_steps", cost_max_steps, minimum=1)
     deact_frac = positive("deact_frac", deact_frac)
     if deact_frac >= 1:
         raise ConfigError(f"deact_frac must be in (0, 1), got {deact_frac}")
@@ -283,7 +282,7 @@ def run_agf(
     else:
         eng = _TwoLayerEngine(model, data, p0, rho0, limit=limit, threads=threads, rtol=rtol,
                               cost=dict(gtol=cost_gtol, ftol=cost_ftol, method=cost_method, rtol=cost_rtol, t_max=cost_t_max,
-                                        max_steps=int(cost_max_steps)), deact_frac=deact_frac,
+                                        max_steps=cost_max_steps), deact_frac=deact_frac,
                               stationary_tol=stationary_tol, loss_tol=loss_tol, t_max=t_max, rec=rec,
                               stats=stats, progress=progress)
         status, message = eng.run(max_rounds)
