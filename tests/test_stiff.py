@@ -169,3 +169,30 @@ def test_unknown_linear_solver():
     model, data, p0 = small_problem()
     with pytest.raises(agf.ConfigError):
         agf.gradient_flow(model, data, p0, 1.0, method="implicit", linear_solver="lu")
+
+
+# --- mixed-precision linear solves (systems of >= 256 parameters) ----------------------------
+def test_mixed_precision_solves_match_dop853_and_keep_tiny_neurons():
+    # P = 12 * (20 + 8) = 336 >= 256: Cholesky in single precision, refined in double. The loss
+    # curve must match DOP853 to the tolerance, and a neuron at norm 1e-12 keep its relative
+    # accuracy, exactly as with double-precision solves.
+    model, data, p0 = small_problem("tanh", seed=2, n=60, d=20, c=8, H=12, alpha=0.5)
+    assert model.n_params >= 256
+    T = 10.0
+    save = np.linspace(0, T, 21)
+    ref = scipy_reference(model, data, p0, save)
+    for rtol in (1e-6, 1e-9):
+        tr = agf.gradient_flow(model, data, p0, T, save_at=save, rtol=rtol, method="implicit")
+        np.testing.assert_allclose(tr.loss, ref, rtol=50 * rtol, atol=1e-14)
+        assert tr.stats["n_refine"] >= 6 * tr.stats["steps_implicit"] > 0  # every stage refined
+        assert tr.stats["n_lu"] == 0
+    blocks = model.from_vector(p0.to_vector())
+    w, a = blocks["w"].copy(), blocks["a"].copy()
+    w[3] *= 1e-12
+    a[3] *= 1e-12
+    p = model.params(w=w, a=a)
+    ref = agf.gradient_flow(model, data, p, 5.0, save_at=save / 2, rtol=1e-11, method="explicit")
+    imp = agf.gradient_flow(model, data, p, 5.0, save_at=save / 2, rtol=1e-8, method="implicit")
+    assert imp.stats["n_refine"] > 0
+    np.testing.assert_allclose(imp.norms[:, 3], ref.norms[:, 3], rtol=1e-6)
+    np.testing.assert_allclose(imp.loss, ref.loss, rtol=1e-6)

@@ -11,6 +11,29 @@ namespace agf_py {
 
 void register_models(py::module_& m) {
   using agf::Model;
+  m.def(
+      "input_structure",
+      [](const Array& X) {
+        if (X.ndim() != 2) throw agf::ConfigError("X must be a 2-D array");
+        agf::Data data(X.data(), X.shape(0), X.shape(1), nullptr, 1);
+        py::dict out;
+        if (data.Xt) {
+          out["kind"] = "tables";
+          py::list rows;
+          for (const auto& T : data.Xt->T) rows.append(T.rows());
+          out["blocks"] = data.Xt->B;
+          out["distinct_rows"] = rows;
+        } else if (data.Xs) {
+          out["kind"] = "sparse";
+          out["nnz"] = data.Xs->col.size();
+        } else {
+          out["kind"] = "dense";
+        }
+        return out;
+      },
+      py::arg("X").noconvert(),
+      "How the two-layer kernels see X: 'tables' (column blocks with few distinct rows), 'sparse' "
+      "(at most 1/8 nonzeros) or 'dense'.");
   py::class_<Model, std::shared_ptr<Model>>(m, "Model")
       .def_property_readonly("name", &Model::name)
       .def_property_readonly("n_params", &Model::n_params)

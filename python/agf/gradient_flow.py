@@ -94,8 +94,9 @@ def gradient_flow(
         the Hessian's largest eigenvalue holds an explicit step to about 3.3/lambda_max) or
         ``"auto"`` (explicit on non-stiff stretches, implicit where the flow is stiff). The
         stiff methods need a family with an exact Hessian (every built-in family has one);
-        ``stats`` then also report ``n_hessian``, ``n_factorizations`` and the accepted steps
-        per method (``steps_explicit``, ``steps_implicit``).
+        ``stats`` then also report ``n_hessian``, ``n_factorizations``, ``n_refine`` (iterative
+        refinement steps of the mixed-precision linear solves, systems of 256 or more
+        parameters) and the accepted steps per method (``steps_explicit``, ``steps_implicit``).
     max_steps : step budget; exceeding it raises :class:`agf.NumericalError` with ``.partial``.
     h0, h_max : initial and largest step (default automatic / unbounded).
     h_min : smallest step; steps of this size are accepted whatever their error estimate and
@@ -175,7 +176,8 @@ def gradient_flow(
     return trajectories if batch else trajectories[0]
 
 
-_STIFF_STATS = ("n_hessian", "n_factorizations", "n_lu", "n_hvp", "n_switches", "steps_explicit", "steps_implicit")
+_STIFF_STATS = ("n_hessian", "n_factorizations", "n_lu", "n_refine", "n_hvp", "n_switches", "steps_explicit",
+                "steps_implicit")
 
 
 def _to_trajectory(out, model, s, offset, events, blocks, method, wall) -> Trajectory:

@@ -21,6 +21,7 @@ struct Scratch {
   RowMat Z, S, Sp, F, R, RA, G;
   std::vector<ChunkBuffers> chunks;
   Vec v1, v2;
+  std::vector<Vec> hess;  // Hessian work buffers kept between calls (two_layer_hessian.hpp)
   int threads = 1;  // threads a single kernel call may use (deterministic chunking)
 };
 

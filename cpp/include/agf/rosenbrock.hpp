@@ -3,9 +3,8 @@
 // Solving ODEs II, IV.7; coefficients of rodas.f), using the exact Hessian: for gradient flow
 // the Jacobian of dtheta/dt = -dL is J = -d2L, so every stage solves
 //     (I / (gamma h) + d2L) g_i = f(Y_i) + sum_j (c_ij / h) g_j.
-// The matrix is symmetric; it is factored by Cholesky while positive definite (the usual case:
-// negative curvature of L at a saddle is small against 1/(gamma h)) and by partial-pivoting LU
-// otherwise. One Hessian per accepted step (a rejected step reuses it, with a new factorization);
+// The linear algebra (Cholesky, mixed precision with refinement, LU fallback) is
+// shifted_solver.hpp. One Hessian per accepted step (a rejected step reuses it, with a new factorization);
 // the step-size controller uses the per-neuron relative error norm of error_norm.hpp.
 //
 // AutoStepper ("auto"): Dormand-Prince on the non-stiff stretches (tiny-norm plateaus, fast
@@ -23,11 +22,10 @@
 #include <string>
 #include <utility>
 #include <vector>
-#include <Eigen/Cholesky>
-#include <Eigen/LU>
 #include "agf/dopri5.hpp"
 #include "agf/error_norm.hpp"
 #include "agf/rosenbrock_w.hpp"
+#include "agf/shifted_solver.hpp"
 #include "agf/stepper.hpp"
 
 namespace agf {
@@ -180,7 +178,9 @@ class Rodas4 final : public Stepper {
 
   double h_next() const { return h_; }
   double h_last() const { return h_used_; }
-  long n_hessian = 0, n_factorizations = 0, n_lu = 0;
+  long n_hessian = 0, n_factorizations = 0;
+  long n_lu() const { return lin_.n_lu; }
+  long n_refine() const { return lin_.n_refine; }
 
  private:
   static constexpr double kGamma = 0.25;
@@ -204,20 +204,12 @@ class Rodas4 final : public Stepper {
       kry_.set(sys_, y_, 1.0 / (kGamma * h), opt_.rtol, opt_.atol);
       return;
     }
-    Mtx_ = Hm_;
-    Mtx_.diagonal().array() += 1.0 / (kGamma * h);
     ++n_factorizations;
-    llt_.compute(Mtx_);
-    use_llt_ = llt_.info() == Eigen::Success;
-    if (!use_llt_) {
-      lu_.compute(Mtx_);
-      ++n_lu;
-    }
+    lin_.factor(Hm_, 1.0 / (kGamma * h));
   }
   bool solve(const Vec& b, Vec& x) {
     if (krylov_) return kry_.solve(b, x, kMaxKrylov);
-    if (use_llt_) x = llt_.solve(b);
-    else x = lu_.solve(b);
+    lin_.solve(b, x, [this](const Vec& dx) { return norm_(dx, y_, y_, opt_.rtol, opt_.atol); });
     return true;
   }
   double hvp_power(Vec& v, int iters) {
@@ -259,10 +251,8 @@ class Rodas4 final : public Stepper {
   StepperOptions opt_;
   NeuronErrorNorm norm_;
   RowMat Hm_;
-  Eigen::MatrixXd Mtx_;
-  Eigen::LLT<Eigen::MatrixXd> llt_;
-  Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
-  bool use_llt_ = true, jac_valid_ = false;
+  ShiftedSolver lin_;
+  bool jac_valid_ = false;
   Vec f0_, fnew_, f_, rhs_, ytmp_, ynew_, y_prev_, cont3_, cont4_;
   Vec g_[6];
   double h_ = 0.0, h_used_ = 0.0;
@@ -302,6 +292,7 @@ class AutoStepper final : public Stepper {
   long steps_explicit = 0, steps_implicit = 0, n_switches = 0, n_hvp = 0;
   long n_hessian() const { return hess_done_ + (imp_ ? imp_->n_hessian : 0); }
   long n_factorizations() const { return fact_done_ + (imp_ ? imp_->n_factorizations : 0); }
+  long n_refine() const { return refine_done_ + (imp_ ? imp_->n_refine() : 0); }
   long n_hvp_total() const { return n_hvp + hvp_done_ + (imp_ ? imp_->n_hvp() : 0); }
   bool implicit() const { return implicit_; }
 
@@ -326,7 +317,12 @@ class AutoStepper final : public Stepper {
     StepperOptions o = opt_;
     o.h0 = h0;
     keep_counts();
-    if (imp_) { hess_done_ += imp_->n_hessian; fact_done_ += imp_->n_factorizations; hvp_done_ += imp_->n_hvp(); }
+    if (imp_) {
+      hess_done_ += imp_->n_hessian;
+      fact_done_ += imp_->n_factorizations;
+      hvp_done_ += imp_->n_hvp();
+      refine_done_ += imp_->n_refine();
+    }
     imp_ = std::make_unique<Rodas4>(sys_, o);
     imp_->init(t, y);
     active_ = imp_.get();
@@ -402,7 +398,7 @@ class AutoStepper final : public Stepper {
   Stepper* active_ = nullptr;
   bool implicit_ = false, hvp_ok_ = true, first_check_ = true;
   long since_switch_ = 0, stiff_hits_ = 0, cooldown_ = 40;
-  long acc_done_ = 0, rej_done_ = 0, forced_done_ = 0, hess_done_ = 0, fact_done_ = 0, hvp_done_ = 0;
+  long acc_done_ = 0, rej_done_ = 0, forced_done_ = 0, hess_done_ = 0, fact_done_ = 0, hvp_done_ = 0, refine_done_ = 0;
   Vec v_;
 };
 
@@ -411,14 +407,15 @@ inline std::vector<std::pair<std::string, double>> stiff_stats(const Stepper& s)
   std::vector<std::pair<std::string, double>> out;
   if (auto* r = dynamic_cast<const Rodas4*>(&s)) {
     out = {{"n_hessian", double(r->n_hessian)}, {"n_factorizations", double(r->n_factorizations)},
-           {"n_lu", double(r->n_lu)}, {"n_hvp", double(r->n_hvp())}, {"steps_implicit", double(r->n_accepted)},
+           {"n_lu", double(r->n_lu())}, {"n_refine", double(r->n_refine())}, {"n_hvp", double(r->n_hvp())}, {"steps_implicit", double(r->n_accepted)},
            {"steps_explicit", 0.0}};
   } else if (auto* w = dynamic_cast<const RosW*>(&s)) {
     out = {{"n_hessian", double(w->n_hessian)}, {"n_factorizations", double(w->n_factorizations)},
-           {"n_lu", double(w->n_lu)}, {"n_hvp", double(w->n_hvp())}, {"steps_implicit", double(w->n_accepted)},
+           {"n_lu", double(w->n_lu())}, {"n_refine", double(w->n_refine())}, {"n_hvp", double(w->n_hvp())}, {"steps_implicit", double(w->n_accepted)},
            {"steps_explicit", 0.0}};
   } else if (auto* a = dynamic_cast<const AutoStepper*>(&s)) {
     out = {{"n_hessian", double(a->n_hessian())}, {"n_factorizations", double(a->n_factorizations())},
+           {"n_refine", double(a->n_refine())},
            {"n_hvp", double(a->n_hvp_total())}, {"n_switches", double(a->n_switches)},
            {"steps_implicit", double(a->steps_implicit)}, {"steps_explicit", double(a->steps_explicit)}};
   } else {

@@ -21,10 +21,9 @@
 #include <cmath>
 #include <limits>
 #include <string>
-#include <Eigen/Cholesky>
-#include <Eigen/LU>
 #include "agf/error_norm.hpp"
 #include "agf/krylov.hpp"
+#include "agf/shifted_solver.hpp"
 #include "agf/stepper.hpp"
 
 namespace agf {
@@ -170,7 +169,9 @@ class RosW final : public Stepper {
 
   double h_next() const { return h_; }
   double h_last() const { return h_used_; }
-  long n_hessian = 0, n_factorizations = 0, n_lu = 0, n_solve_fail = 0, n_hvp_power = 0;
+  long n_hessian = 0, n_factorizations = 0, n_solve_fail = 0, n_hvp_power = 0;
+  long n_lu() const { return lin_.n_lu; }
+  long n_refine() const { return lin_.n_refine; }
   long n_hvp() const { return (krylov_ ? kry_.n_hvp : 0) + n_hvp_power; }
 
  private:
@@ -209,22 +210,14 @@ class RosW final : public Stepper {
   void factor(double h) {
     h_fact_ = h;
     sigma_ = 1.0 / (kGamma * h);
-    Mtx_ = Hm_;
-    Mtx_.diagonal().array() += sigma_;
     ++n_factorizations;
-    llt_.compute(Mtx_);
-    use_llt_ = llt_.info() == Eigen::Success;
-    if (!use_llt_) {
-      lu_.compute(Mtx_);
-      ++n_lu;
-    }
+    lin_.factor(Hm_, sigma_);
     fact_valid_ = true;
   }
 
   bool solve(const Vec& b, Vec& x) {
     if (krylov_) return kry_.solve(b, x, kMaxKrylov);
-    if (use_llt_) x = llt_.solve(b);
-    else x = lu_.solve(b);
+    lin_.solve(b, x, [this](const Vec& dx) { return norm_(dx, y_, y_, opt_.rtol, opt_.atol); });
     return true;
   }
 
@@ -269,10 +262,8 @@ class RosW final : public Stepper {
   bool krylov_ = false;
   KrylovSolver kry_;
   RowMat Hm_;
-  Eigen::MatrixXd Mtx_;
-  Eigen::LLT<Eigen::MatrixXd> llt_;
-  Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
-  bool use_llt_ = true, hess_valid_ = false, fact_valid_ = false;
+  ShiftedSolver lin_;
+  bool hess_valid_ = false, fact_valid_ = false;
   long hess_age_ = 0;
   double last_theta_ = 0.0;
   Vec f0_, fnew_, f_, f_prev_, rhs_, ytmp_, ynew_, y_prev_, err_, dy_, w_;

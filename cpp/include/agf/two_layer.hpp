@@ -68,8 +68,57 @@ class TwoLayer final : public Model {
     }
   }
 
+  // Z = X[r0, r0+m) W^T and gW = G^T X[r0, r0+m) (G: m x H): dense, or on the data's block
+  // tables (types.hpp: u_k w H products and an O(m H) gather / scatter), or over the nonzeros of
+  // sparse inputs (O(nnz H) instead of O(m d H)).
+  void input_product(const Data& data, Index r0, Index m, const ConstRowMap& Wm, RowMat& Z) const {
+    if (data.Xt) {
+      const BlockTables& bt = *data.Xt;
+      Z.setZero(m, H_);
+      RowMat ZT;
+      for (Index k = 0; k < bt.B; ++k) {
+        ZT.noalias() = bt.T[k] * Wm.middleCols(k * bt.w, bt.w).transpose();  // (u_k, H)
+        const Index* ix = bt.idx[k].data() + r0;
+        for (Index r = 0; r < m; ++r) Z.row(r) += ZT.row(ix[r]);
+      }
+      return;
+    }
+    if (!data.Xs) {
+      Z.noalias() = data.X.middleRows(r0, m) * Wm.transpose();
+      return;
+    }
+    const SparseRows& sp = *data.Xs;
+    const RowMat WT = Wm.transpose();  // (d, H): one contiguous row per input feature
+    Z.setZero(m, H_);
+    for (Index r = 0; r < m; ++r)
+      for (Index k = sp.ptr[r0 + r]; k < sp.ptr[r0 + r + 1]; ++k) Z.row(r) += sp.val[k] * WT.row(sp.col[k]);
+  }
+  void input_gradient(const Data& data, Index r0, Index m, const RowMat& G, RowMat& gW) const {
+    if (data.Xt) {
+      const BlockTables& bt = *data.Xt;
+      gW.resize(H_, d_);
+      RowMat Gs;
+      for (Index k = 0; k < bt.B; ++k) {
+        Gs.setZero(bt.T[k].rows(), H_);  // G summed over the samples holding each distinct row
+        const Index* ix = bt.idx[k].data() + r0;
+        for (Index r = 0; r < m; ++r) Gs.row(ix[r]) += G.row(r);
+        gW.middleCols(k * bt.w, bt.w).noalias() = Gs.transpose() * bt.T[k];
+      }
+      return;
+    }
+    if (!data.Xs) {
+      gW.noalias() = G.transpose() * data.X.middleRows(r0, m);
+      return;
+    }
+    const SparseRows& sp = *data.Xs;
+    RowMat gWT = RowMat::Zero(d_, H_);
+    for (Index r = 0; r < m; ++r)
+      for (Index k = sp.ptr[r0 + r]; k < sp.ptr[r0 + r + 1]; ++k) gWT.row(sp.col[k]) += sp.val[k] * G.row(r);
+    gW = gWT.transpose();
+  }
+
   void forward(const Data& data, const double* theta, RowMat& F, Scratch& s) const override {
-    s.Z.noalias() = data.X * W(theta).transpose();
+    input_product(data, 0, data.n(), W(theta), s.Z);
     activate(s.Z, s.S, nullptr);
     F.noalias() = s.S * A(theta);
   }
@@ -87,6 +136,16 @@ class TwoLayer final : public Model {
   // Exact Hessian and Hessian-vector product (two_layer_hessian.hpp).
   void hessian(const Data& data, const double* theta, RowMat& Hm, Scratch& s) const override;
   void hvp(const Data& data, const double* theta, const double* v, double* out, Scratch& s) const override;
+  // The Hessian's w-w block written into Hm over the nonzeros of sparse inputs, B = M^T S and
+  // C = M^T R (two_layer_hessian.hpp).
+  void hessian_sparse_parts(const Data& data, const double* theta, RowMat& Hm, RowMat& B, RowMat& C,
+                            RowMat& SS) const;
+  // The same from the data's block tables; false (nothing done) where the dense path is cheaper.
+  bool hessian_table_parts(const Data& data, const double* theta, RowMat& Hm, RowMat& B, RowMat& C,
+                           RowMat& SS, Scratch& scratch) const;
+  // The w-a, a-w and a-a blocks from B, C, S^T S (shared by the dense and sparse paths).
+  void hessian_assemble_wa_aa(const double* theta, const RowMat& B, const RowMat& C, const RowMat& SS,
+                              double inv_n, RowMat& Hm) const;
 
  private:
   Index d_, c_, H_;
@@ -104,10 +163,8 @@ class TwoLayer final : public Model {
   // null the residual is Y - F, else the given one.
   void chunk(const Data& data, const double* theta, const RowMat* R_in, Index r0, Index m, bool want_U,
              ChunkBuffers& b) const {
-    auto X = data.X.middleRows(r0, m);
-    auto Wt = W(theta);
     auto At = A(theta);
-    b.Z.noalias() = X * Wt.transpose();
+    input_product(data, r0, m, W(theta), b.Z);
     activate(b.Z, b.S, &b.Sp);
     b.loss = 0.0;
     if (R_in) {
@@ -124,7 +181,7 @@ class TwoLayer final : public Model {
     }
     b.gA.noalias() = b.S.transpose() * b.R;
     b.G = b.RA.cwiseProduct(b.Sp);
-    b.gW.noalias() = b.G.transpose() * X;
+    input_gradient(data, r0, m, b.G, b.gW);
   }
 
   // Sums the chunks in order. With R_in == null: returns the loss and writes dL/dtheta to out
