@@ -6,6 +6,7 @@ Jacobian).
 
     python bench/bench_stiff.py                       # auto, implicit, gd, bdf
     python bench/bench_stiff.py --only auto explicit  # a selection
+    python bench/bench_stiff.py --only auto --threads 2
     python bench/bench_stiff.py --reference           # explicit at rtol 1e-9 (~10 min): drop times
 """
 
@@ -36,17 +37,18 @@ def problem():
     return model, data, model.init(1e-2, seed=0)
 
 
-def run_flow(method, rtol):
+def run_flow(method, rtol, threads=1):
     model, data, p0 = problem()
     ev = [agf.LossBelow(v, terminal=False) for v in MIDS]
     t0 = time.perf_counter()
     tr = agf.gradient_flow(model, data, p0, T_MAX, rtol=rtol, loss_scale=S, method=method, events=ev,
-                           save_at=np.array([5.0, 100.0, 600.0, T_MAX]))
+                           save_at=np.array([5.0, 100.0, 600.0, T_MAX]), n_threads=threads)
     wall = time.perf_counter() - t0
     st = tr.stats
-    extra = ", ".join(f"{k}={st[k]}" for k in ("n_hessian", "n_factorizations", "steps_explicit", "steps_implicit") if k in st)
-    return (f"{method} rtol={rtol:g}: {wall:.1f} s, n_grad={st['n_grad']}, steps={st['n_steps']} "
-            f"(rejected {st['n_rejected']}), {extra}; drops t={[round(e.t, 3) for e in tr.events]}, "
+    extra = ", ".join(f"{k}={st[k]}" for k in ("n_hessian", "n_factorizations", "n_refine", "steps_explicit",
+                                                 "steps_implicit") if k in st)
+    return (f"{method} rtol={rtol:g} n_threads={threads}: {wall:.1f} s, n_grad={st['n_grad']}, steps={st['n_steps']} "
+            f"(rejected {st['n_rejected']}), {extra}; drops t={[round(e.t, 4) for e in tr.events]}, "
             f"levels={np.round(tr.loss, 5).tolist()}")
 
 
@@ -76,6 +78,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", nargs="*", default=["auto", "implicit", "gd", "bdf"])
     ap.add_argument("--rtol", type=float, default=1e-6)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reference", action="store_true")
     a = ap.parse_args()
     if a.reference:
@@ -83,7 +86,7 @@ def main():
         return
     for name in a.only:
         if name in ("auto", "implicit", "explicit"):
-            print(run_flow(name, a.rtol), flush=True)
+            print(run_flow(name, a.rtol, a.threads), flush=True)
         elif name == "gd":
             print(run_gd(), flush=True)
         elif name == "bdf":

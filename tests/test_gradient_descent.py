@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import agf
 
@@ -73,6 +73,9 @@ def test_sgd_matches_torch_rule(ref, family, opt, seed, steps, save_every, mse):
     s = agf.units.mse_loss_scale(data.d_out) if mse else 1.0
     lr = 0.02
     params_ref, loss_ref = torch_sgd_numpy(grad, p0.to_vector(), lr, steps, loss_scale=s, **kw)
+    # A diverging run (square activation with momentum can reach losses of 1e100 in 40 steps)
+    # amplifies last-bit differences exponentially; 1e-12 agreement is only meaningful without.
+    assume(np.all(np.isfinite(loss_ref)) and loss_ref.max() < 1e6 * max(loss_ref[0], 1.0))
 
     tr = agf.gradient_descent(model, data, p0, lr, steps, loss_scale=s, save_every=save_every,
                               save_params=True, **kw)
