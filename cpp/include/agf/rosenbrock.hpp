@@ -205,7 +205,7 @@ class Rodas4 final : public Stepper {
       return;
     }
     ++n_factorizations;
-    lin_.factor(Hm_, 1.0 / (kGamma * h));
+    lin_.factor(Hm_, 1.0 / (kGamma * h), sys_.scratch().threads);
   }
   bool solve(const Vec& b, Vec& x) {
     if (krylov_) return kry_.solve(b, x, kMaxKrylov);

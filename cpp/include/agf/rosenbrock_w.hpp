@@ -211,7 +211,7 @@ class RosW final : public Stepper {
     h_fact_ = h;
     sigma_ = 1.0 / (kGamma * h);
     ++n_factorizations;
-    lin_.factor(Hm_, sigma_);
+    lin_.factor(Hm_, sigma_, sys_.scratch().threads);
     fact_valid_ = true;
   }
 

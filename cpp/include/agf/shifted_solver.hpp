@@ -13,9 +13,11 @@
 // the single-precision Cholesky fails or a refinement does not contract by 4x per iteration,
 // this factorization is redone in double precision. Everything is deterministic.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <Eigen/Cholesky>
 #include <Eigen/LU>
+#include "agf/parallel.hpp"
 #include "agf/types.hpp"
 
 namespace agf {
@@ -28,16 +30,18 @@ class ShiftedSolver {
 
   long n_lu = 0, n_refine = 0, n_refine_fail = 0;
 
-  // Factor sigma I + Hm. Hm must stay alive and unchanged until the next factor().
-  void factor(const RowMat& Hm, double sigma) {
+  // Factor sigma I + Hm on `threads` threads (the result does not depend on their number). Hm
+  // must stay alive and unchanged until the next factor().
+  void factor(const RowMat& Hm, double sigma, int threads = 1) {
     Hm_ = &Hm;
     sigma_ = sigma;
+    threads_ = threads < 1 ? 1 : threads;
     const Index P = Hm.rows();
     mode_ = Mode::Double;
     if (P >= kMixedMinSize) {
       Lf_ = Eigen::Map<const Eigen::MatrixXd>(Hm.data(), P, P).cast<float>();
       Lf_.diagonal().array() += float(sigma);
-      if (cholesky_inplace(Lf_)) {
+      if (cholesky_inplace(Lf_, threads_)) {
         mode_ = Mode::Single;
         return;
       }
@@ -66,18 +70,53 @@ class ShiftedSolver {
  private:
   enum class Mode { Single, Double, LU };
 
-  // Lower Cholesky factor in place (blocked, without the L1 norm LLT::compute also takes).
+  // Lower Cholesky factor in place, right-looking blocked: per block column, the diagonal block
+  // (unblocked), the panel below it (triangular solve) and the trailing update A22 -= A21 A21^T.
+  // The panel's rows and the trailing update's columns are cut into fixed pieces of kPiece
+  // that threads share out; each piece's arithmetic is the same whichever thread does it, so
+  // the factor does not depend on the thread count.
+  static constexpr Index kBlock = 96, kPiece = 96;
   template <class M>
-  static bool cholesky_inplace(M& m) {
-    return Eigen::internal::llt_inplace<typename M::Scalar, Eigen::Lower>::blocked(m) == -1 &&
-           m.diagonal().allFinite();
+  static bool cholesky_inplace(M& A, int threads) {
+    using Scalar = typename M::Scalar;
+    const Index n = A.rows();
+    for (Index k = 0; k < n; k += kBlock) {
+      const Index kb = std::min(kBlock, n - k), rs = n - k - kb;
+      auto A11 = A.block(k, k, kb, kb);
+      if (Eigen::internal::llt_inplace<Scalar, Eigen::Lower>::unblocked(A11) != -1) return false;
+      if (rs == 0) break;
+      const Index np = (rs + kPiece - 1) / kPiece;
+#ifdef AGF_HAS_OPENMP
+#pragma omp parallel num_threads(threads) if (threads > 1 && np > 1)
+#endif
+      {
+#ifdef AGF_HAS_OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (Index p = 0; p < np; ++p) {  // A21 <- A21 L11^{-T}, by row pieces
+          const Index r0 = p * kPiece, rn = std::min(kPiece, rs - r0);
+          A11.template triangularView<Eigen::Lower>().adjoint().template solveInPlace<Eigen::OnTheRight>(
+              A.block(k + kb + r0, k, rn, kb));
+        }
+#ifdef AGF_HAS_OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+        for (Index p = 0; p < np; ++p) {  // lower part of A22 -= A21 A21^T, by column pieces
+          const Index c0 = p * kPiece, cn = std::min(kPiece, rs - c0);
+          auto L = A.block(k + kb + c0, k, rs - c0, kb);
+          auto R = A.block(k + kb + c0, k, cn, kb);
+          A.block(k + kb + c0, k + kb + c0, rs - c0, cn).noalias() -= L * R.transpose();
+        }
+      }
+    }
+    return A.diagonal().allFinite();
   }
 
   void factor_double() {
     const Index P = Hm_->rows();
     Ld_ = Eigen::Map<const Eigen::MatrixXd>(Hm_->data(), P, P);
     Ld_.diagonal().array() += sigma_;
-    if (cholesky_inplace(Ld_)) {
+    if (cholesky_inplace(Ld_, threads_)) {
       mode_ = Mode::Double;
       return;
     }
@@ -122,6 +161,7 @@ class ShiftedSolver {
 
   const RowMat* Hm_ = nullptr;
   double sigma_ = 0.0;
+  int threads_ = 1;
   Mode mode_ = Mode::Double;
   Eigen::MatrixXf Lf_;
   Eigen::VectorXf xf_;
