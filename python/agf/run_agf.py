@@ -342,7 +342,9 @@ class _TwoLayerEngine:
         self.L0 = model.loss(data, self.theta_params()) - data.loss_offset  # the dataset's own loss
         self.cost = dict(cost, gtol=cost["gtol"] * self.L0)
         # ReLU utilities have kinks where a dormant direction can slide (as gradient flow does,
-        # see agf.gradient_flow's h_min): the dormant integrator accepts steps of 1e-3 there.
+        # see agf.gradient_flow's h_min), and error control would shrink the step without end
+        # there: the dormant integrator accepts steps of 1e-3 of the time the fastest dormant S
+        # needs to move by 1 (at most 1), so a phase takes at most ~1e3 steps per unit of S.
         self.dormant_h_min = 1e-3 if getattr(model, "activation", None) == "relu" else 0.0
         self.deact_frac = deact_frac
         self.utol = stationary_tol * self.L0

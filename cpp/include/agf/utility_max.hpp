@@ -38,7 +38,10 @@ struct DormantOptions {
   double event_rtol = 1e-10;
   double t_end = std::numeric_limits<double>::infinity();  // absolute time limit
   long max_steps = 5000000;
-  double h_min = 0.0;  // forced-acceptance step floor (kinks), see agf_dopri.hpp
+  // Forced-acceptance step floor (kinks, see agf_dopri.hpp), relative: steps of h_min times the
+  // time the fastest dormant S needs to move by 1, 1 / max_i kappa |U_i| (at most h_min * 1e3),
+  // are accepted whatever their error estimate. 0 = none.
+  double h_min = 0.0;
   double utol = 0.0, gtol = 0.0;  // stationarity thresholds (absolute); 0 disables
   int threads = 1;
 };
@@ -193,10 +196,17 @@ inline DormantResult run_dormant(const Model& model, const Data& data, const Row
   if (!any) return finish(t0, y, DormantStatus::Stationary);
 
   GenericDopri5<DormantSystem> st(sys, P + H, opt.rtol, opt.atol);
-  st.h_min = opt.h_min;
   // initial step: a fraction of the time the fastest S needs to move by O(1), or directions
-  double rate = 0.0;
-  for (Index i = 0; i < H; ++i) if (sys.dormant(i)) rate = std::max(rate, std::abs(sys.kappa() * sys.U()[i]));
+  auto fastest_rate = [&]() {
+    double r = 0.0;
+    for (Index i = 0; i < H; ++i) if (sys.dormant(i)) r = std::max(r, std::abs(sys.kappa() * sys.U()[i]));
+    return r;
+  };
+  auto set_floor = [&](double r) {
+    if (opt.h_min > 0) st.h_min = opt.h_min * std::min(1.0 / std::max(r, 1e-300), 1e3);
+  };
+  double rate = fastest_rate();
+  set_floor(rate);
   st.init(t0, y, rate > 0 ? std::min(1e-2 / rate, 1e-2) : 1e-2);
   Vec pn(H);
   long steps = 0;
@@ -247,8 +257,9 @@ inline DormantResult run_dormant(const Model& model, const Data& data, const Row
       res.n_steps = steps;
       return finish(t_act, ys, DormantStatus::Activation);
     }
+    if (opt.h_min > 0 || opt.utol > 0 || opt.gtol > 0) sys.eval(yn);
+    set_floor(fastest_rate());
     if (opt.utol > 0 || opt.gtol > 0) {
-      sys.eval(yn);
       sys.proj_norms(yn, pn);
       bool stationary = true;
       for (Index i = 0; i < H && stationary; ++i) {
