@@ -7,6 +7,7 @@ Jacobian).
     python bench/bench_stiff.py                       # auto, implicit, gd, bdf
     python bench/bench_stiff.py --only auto explicit  # a selection
     python bench/bench_stiff.py --only auto --threads 2
+    python bench/bench_stiff.py --only torch torch32  # the PyTorch loop (needs torch), float64 / float32
     python bench/bench_stiff.py --reference           # explicit at rtol 1e-9 (~10 min): drop times
 """
 
@@ -60,6 +61,33 @@ def run_gd():
     return f"gradient_descent lr=0.01 momentum=0.9 2e5 steps: {wall:.1f} s, final loss {out.loss[-1]:.3g}"
 
 
+def run_torch(steps, threads, dtype_name):
+    """The research code's loop: nn.MSELoss, torch.optim.SGD(lr=0.01, momentum=0.9), full batch;
+    checked against agf.gradient_descent over the same steps (same update rule)."""
+    import torch
+    torch.set_num_threads(threads)
+    dtype = getattr(torch, dtype_name)
+    model, data, p0 = problem()
+    X, Y = torch.tensor(data.X, dtype=dtype), torch.tensor(data.Y, dtype=dtype)
+    W = torch.tensor(p0["w"], dtype=dtype, requires_grad=True)
+    A = torch.tensor(p0["a"], dtype=dtype, requires_grad=True)
+    opt = torch.optim.SGD([W, A], lr=0.01, momentum=0.9)
+    mse = torch.nn.MSELoss()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = mse(((X @ W.T) ** 2) @ A, Y)
+        loss.backward()
+        opt.step()
+    wall = time.perf_counter() - t0
+    with torch.no_grad():
+        final = float(mse(((X @ W.T) ** 2) @ A, Y))
+    ref = agf.gradient_descent(model, data, p0, lr=0.01, steps=steps, momentum=0.9, loss_scale=S).loss[-1]
+    return (f"torch {torch.__version__} {dtype_name} n_threads={threads}, SGD lr=0.01 momentum=0.9, {steps} steps: "
+            f"{wall:.1f} s ({1e6 * wall / steps:.0f} us/step; 2e5 steps = {2e5 * wall / steps:.0f} s), "
+            f"final MSELoss {final:.6g} (agf.gradient_descent: {ref:.6g})")
+
+
 def run_bdf(rtol):
     from scipy.integrate import solve_ivp
     model, data, p0 = problem()
@@ -79,6 +107,7 @@ def main():
     ap.add_argument("--only", nargs="*", default=["auto", "implicit", "gd", "bdf"])
     ap.add_argument("--rtol", type=float, default=1e-6)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--torch-steps", type=int, default=200_000)
     ap.add_argument("--reference", action="store_true")
     a = ap.parse_args()
     if a.reference:
@@ -91,6 +120,8 @@ def main():
             print(run_gd(), flush=True)
         elif name == "bdf":
             print(run_bdf(a.rtol), flush=True)
+        elif name in ("torch", "torch32"):
+            print(run_torch(a.torch_steps, a.threads, "float64" if name == "torch" else "float32"), flush=True)
 
 
 if __name__ == "__main__":
