@@ -140,6 +140,8 @@ class TwoLayer final : public Model {
   // C = M^T R (two_layer_hessian.hpp).
   void hessian_sparse_parts(const Data& data, const double* theta, RowMat& Hm, RowMat& B, RowMat& C,
                             RowMat& SS) const;
+  template <class Visit>
+  void sample_weights(const Data& data, const double* theta, RowMat& SS, Visit&& visit) const;
   // The same from the data's block tables; false (nothing done) where the dense path is cheaper.
   bool hessian_table_parts(const Data& data, const double* theta, RowMat& Hm, RowMat& B, RowMat& C,
                            RowMat& SS, Scratch& scratch) const;

@@ -144,22 +144,15 @@ inline void TwoLayer::hessian_assemble_wa_aa(const double* theta, const RowMat& 
     }
 }
 
-// Sparse inputs: per sample s with nonzeros x_j (j in nz(s)),
-//   w-w  H[(i,j),(i',j')] += [(A A^T)_{ii'} S'_{si} S'_{si'} - delta_{ii'} RA_{si} S''_{si}] x_j x_j' / n,
-//   B[(i,j), :] += S'_{si} x_j S_{s,:},   C[(i,j), :] += S'_{si} x_j R_{s,:}.
-// Serial over samples in order (the cost is a few nonzeros per sample), so the result does not
-// depend on the thread count.
-inline void TwoLayer::hessian_sparse_parts(const Data& data, const double* theta, RowMat& Hm, RowMat& B,
-                                           RowMat& C, RowMat& SS) const {
-  const Index H = H_, d = d_, c = c_, Hd = H * d, P = n_params(), n = data.n();
-  const SparseRows& sp = *data.Xs;
+// The structured paths' per-sample weights, sample by sample in order: SS += S^T S and, for each
+// sample s, visit(s, coef, S_s, S'_s, R_s) with the H x H weights
+//   coef(i, i') = [(A A^T)_{ii'} S'_{si} S'_{si'} - delta_{ii'} RA_{si} S''_{si}] / n.
+template <class Visit>
+void TwoLayer::sample_weights(const Data& data, const double* theta, RowMat& SS, Visit&& visit) const {
+  const Index H = H_, n = data.n();
   auto At = A(theta);
   const RowMat AAt = At * At.transpose();
   const double inv_n = 1.0 / double(n);
-  Hm.resize(P, P);
-  Hm.topLeftCorner(Hd, Hd).setZero();  // accumulated below; the rest is written by hessian_assemble_wa_aa
-  B.setZero(Hd, H);
-  C.setZero(Hd, c);
   SS.setZero(H, H);
   RowMat Z, S, Sp, Spp, F, R, RA, coef(H, H);
   for (Index r0 = 0; r0 < n; r0 += kChunk) {
@@ -176,24 +169,42 @@ inline void TwoLayer::hessian_sparse_parts(const Data& data, const double* theta
       coef = coef.cwiseProduct(AAt);
       coef.diagonal() -= RA.row(r).cwiseProduct(Spp.row(r)).transpose();
       coef *= inv_n;
-      const Index k0 = sp.ptr[r0 + r], k1 = sp.ptr[r0 + r + 1];
-      for (Index ka = k0; ka < k1; ++ka) {
-        const Index ja = sp.col[ka];
-        const double xa = sp.val[ka];
-        for (Index kb = k0; kb < k1; ++kb) {
-          const Index jb = sp.col[kb];
-          const double xx = xa * sp.val[kb];
-          for (Index i = 0; i < H; ++i)
-            for (Index i2 = 0; i2 < H; ++i2) Hm(i * d + ja, i2 * d + jb) += coef(i, i2) * xx;
-        }
-        for (Index i = 0; i < H; ++i) {
-          const double q = Sp(r, i) * xa;
-          B.row(i * d + ja) += q * S.row(r);
-          C.row(i * d + ja) += q * R.row(r);
-        }
-      }
+      visit(r0 + r, coef, S.row(r), Sp.row(r), R.row(r));
     }
   }
+}
+
+// Sparse inputs: per sample s with nonzeros x_j (j in nz(s)),
+//   w-w  H[(i,j),(i',j')] += [(A A^T)_{ii'} S'_{si} S'_{si'} - delta_{ii'} RA_{si} S''_{si}] x_j x_j' / n,
+//   B[(i,j), :] += S'_{si} x_j S_{s,:},   C[(i,j), :] += S'_{si} x_j R_{s,:}.
+// Serial over samples in order (the cost is a few nonzeros per sample), so the result does not
+// depend on the thread count.
+inline void TwoLayer::hessian_sparse_parts(const Data& data, const double* theta, RowMat& Hm, RowMat& B,
+                                           RowMat& C, RowMat& SS) const {
+  const Index H = H_, d = d_, c = c_, Hd = H * d, P = n_params();
+  const SparseRows& sp = *data.Xs;
+  Hm.resize(P, P);
+  Hm.topLeftCorner(Hd, Hd).setZero();  // accumulated below; the rest is written by hessian_assemble_wa_aa
+  B.setZero(Hd, H);
+  C.setZero(Hd, c);
+  sample_weights(data, theta, SS, [&](Index s, const RowMat& coef, auto S_s, auto Sp_s, auto R_s) {
+    const Index k0 = sp.ptr[s], k1 = sp.ptr[s + 1];
+    for (Index ka = k0; ka < k1; ++ka) {
+      const Index ja = sp.col[ka];
+      const double xa = sp.val[ka];
+      for (Index kb = k0; kb < k1; ++kb) {
+        const Index jb = sp.col[kb];
+        const double xx = xa * sp.val[kb];
+        for (Index i = 0; i < H; ++i)
+          for (Index i2 = 0; i2 < H; ++i2) Hm(i * d + ja, i2 * d + jb) += coef(i, i2) * xx;
+      }
+      for (Index i = 0; i < H; ++i) {
+        const double q = Sp_s(i) * xa;
+        B.row(i * d + ja) += q * S_s;
+        C.row(i * d + ja) += q * R_s;
+      }
+    }
+  });
 }
 
 // Block tables (types.hpp), X = [T_1[idx_1] | ... | T_B[idx_B]]: with the per-sample weights
@@ -216,9 +227,6 @@ inline bool TwoLayer::hessian_table_parts(const Data& data, const double* theta,
       table_cost += double(H * H) * uk * ul * double(w) + double(H * H) * uk * double(w * w);
     }
   if (table_cost > 0.5 * dense_cost) return false;
-  auto At = A(theta);
-  const RowMat AAt = At * At.transpose();
-  const double inv_n = 1.0 / double(n);
   // Cg_kl laid out [(u, v), (i, i')]: each sample adds its H x H weights to one contiguous block.
   std::vector<Vec>& Cg = scratch.hess;
   Cg.resize(std::size_t(nb * nb));
@@ -229,36 +237,19 @@ inline bool TwoLayer::hessian_table_parts(const Data& data, const double* theta,
     Q[std::size_t(k)] = RowMat::Zero(H * bt.T[k].rows(), H);
     Rg[std::size_t(k)] = RowMat::Zero(H * bt.T[k].rows(), c);
   }
-  SS.setZero(H, H);
-  RowMat Z, S, Sp, Spp, F, R, RA, coef(H, H);
-  for (Index r0 = 0; r0 < n; r0 += kChunk) {
-    const Index m = std::min(kChunk, n - r0);
-    input_product(data, r0, m, W(theta), Z);
-    activate(Z, S, &Sp);
-    detail::second_derivative(act_, Z, Spp);
-    F.noalias() = S * At;
-    R = data.Y.middleRows(r0, m) - F;
-    RA.noalias() = R * At.transpose();
-    SS.noalias() += S.transpose() * S;
-    for (Index r = 0; r < m; ++r) {
-      coef.noalias() = Sp.row(r).transpose() * Sp.row(r);
-      coef = coef.cwiseProduct(AAt);
-      coef.diagonal() -= RA.row(r).cwiseProduct(Spp.row(r)).transpose();
-      coef *= inv_n;
-      for (Index k = 0; k < nb; ++k) {
-        const Index uk = bt.T[k].rows(), u = bt.idx[k][r0 + r];
-        (void)uk;
-        for (Index l = 0; l < nb; ++l) {
-          const Index ul = bt.T[l].rows(), v = bt.idx[l][r0 + r];
-          RowMap(Cg[std::size_t(k * nb + l)].data() + (u * ul + v) * H * H, H, H) += coef;
-        }
-        for (Index i = 0; i < H; ++i) {
-          Q[std::size_t(k)].row(i * uk + u) += Sp(r, i) * S.row(r);
-          Rg[std::size_t(k)].row(i * uk + u) += Sp(r, i) * R.row(r);
-        }
+  sample_weights(data, theta, SS, [&](Index s, const RowMat& coef, auto S_s, auto Sp_s, auto R_s) {
+    for (Index k = 0; k < nb; ++k) {
+      const Index uk = bt.T[k].rows(), u = bt.idx[k][s];
+      for (Index l = 0; l < nb; ++l) {
+        const Index ul = bt.T[l].rows(), v = bt.idx[l][s];
+        RowMap(Cg[std::size_t(k * nb + l)].data() + (u * ul + v) * H * H, H, H) += coef;
+      }
+      for (Index i = 0; i < H; ++i) {
+        Q[std::size_t(k)].row(i * uk + u) += Sp_s(i) * S_s;
+        Rg[std::size_t(k)].row(i * uk + u) += Sp_s(i) * R_s;
       }
     }
-  }
+  });
   Hm.resize(P, P);  // the w-w block is written in full here, the rest by hessian_assemble_wa_aa
   RowMat Tmp, Kt;
   using StridedMap = Eigen::Map<const RowMat, 0, Eigen::OuterStride<>>;
