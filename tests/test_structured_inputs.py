@@ -88,8 +88,12 @@ def test_structured_kernels_match_dense_and_numpy(kind, act):
 
 def test_dense_random_data_stays_dense():
     rng = np.random.default_rng(0)
-    assert _core.input_structure(rng.standard_normal((300, 40)))["kind"] == "dense"
-    assert _core.input_structure(np.ones((10, 3)))["kind"] == "dense"  # too few rows / columns
+    assert agf.input_structure(rng.standard_normal((300, 40)))["kind"] == "dense"
+    assert agf.input_structure(np.ones((10, 3)))["kind"] == "dense"  # too few rows / columns
+    task = modular_addition(20, "paper")
+    assert agf.input_structure(task.data) == {"kind": "tables", "blocks": 2, "distinct_rows": [20, 20]}
+    with pytest.raises(agf.DataError):
+        agf.input_structure(np.array([1.0, np.nan]))
 
 
 def test_structured_gradient_flow_is_thread_independent():

@@ -6,7 +6,7 @@ with exact time units and located events; the AGF algorithm (Kunin et al., NeurI
 from agf.errors import AGFError, ConfigError, DataError, NumericalError  # noqa: I001
 from agf import _core
 from agf import events, units
-from agf.data import Dataset
+from agf.data import Dataset, input_structure
 from agf.events import LossBelow, NormCrosses
 from agf.gradient_descent import gradient_descent
 from agf.gradient_flow import METHODS, default_save_times, gradient_flow
@@ -24,7 +24,7 @@ has_openmp: bool = _core.has_openmp
 
 __all__ = [
     "AGFError", "ConfigError", "DataError", "NumericalError",
-    "Dataset", "Moments", "Params", "Model", "TwoLayer", "DiagonalLinear", "LinearAttention", "ACTIVATIONS",
+    "Dataset", "input_structure", "Moments", "Params", "Model", "TwoLayer", "DiagonalLinear", "LinearAttention", "ACTIVATIONS",
     "gradient_flow", "gradient_descent", "Trajectory", "METHODS", "default_save_times",
     "NormCrosses", "LossBelow", "run_agf", "AGFResult", "compare", "events", "units", "has_openmp", "__version__",
     "AGFBasinWarning", "AGFConvergenceWarning", "AGFApproximationWarning",

@@ -7,7 +7,7 @@ import numpy as np
 from agf._validate import float_array
 from agf.errors import DataError
 
-__all__ = ["Dataset"]
+__all__ = ["Dataset", "input_structure"]
 
 
 class Dataset:
@@ -71,3 +71,25 @@ class Dataset:
     def __repr__(self) -> str:
         extra = f", loss_offset={self.loss_offset:.6g}" if self.loss_offset else ""
         return f"Dataset(n={self.n}, d_in={self.d_in}, d_out={self.d_out}{extra})"
+
+
+def input_structure(X) -> dict:
+    """How the two-layer kernels see the inputs ``X`` (n, d) (or a :class:`Dataset`).
+
+    - ``{"kind": "tables", "blocks": B, "distinct_rows": [u_1, ...]}``: X is B column blocks of
+      equal width, each with at most n/8 distinct rows (modular addition's ``[x_a | x_b]``,
+      token embeddings; n >= 64). Products with X then cost O(u w H) plus a gather, and the
+      exact Hessian is assembled from per-pair aggregates.
+    - ``{"kind": "sparse", "nnz": k}``: at most 1/8 of the entries are nonzero (d >= 8); the
+      kernels run over the nonzeros.
+    - ``{"kind": "dense"}``: dense matrix products.
+
+    Detection is automatic and exact (rows are compared bit for bit); results agree with the
+    dense path to rounding.
+    """
+    from agf import _core
+
+    if isinstance(X, Dataset):
+        X = X.X
+    X = float_array("X", X, ndim=2)
+    return dict(_core.input_structure(X))
