@@ -7,7 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait, FIRST_COMPLETED
 
-from agf.errors import NumericalError
+from agf.errors import ConfigError, NumericalError
 
 STATUS = {0: "success", 1: "event", 2: "max_steps", 3: "step_underflow", 4: "diverged", 5: "interrupted"}
 FAILED = {"max_steps", "step_underflow", "diverged"}
@@ -16,6 +16,19 @@ FAILED = {"max_steps", "step_underflow", "diverged"}
 def is_batch(params0) -> bool:
     """A list or tuple of initial conditions (Params, mappings or flat vectors) is a batch."""
     return isinstance(params0, (list, tuple))
+
+
+def batch_starts(model, params0, threads: int):
+    """The start(s) of one run or a batch: (batch, starts as Params, kernel threads, parameter
+    blocks). In a batch of several runs each run's kernels get one thread (the runs share the
+    threads out instead)."""
+    batch = is_batch(params0)
+    starts = [model.as_params(p) for p in (params0 if batch else [params0])]
+    if batch and not starts:
+        raise ConfigError("params0 is an empty list")
+    kernel_threads = 1 if (batch and len(starts) > 1) else threads
+    blocks = [(name, (model.width, *shape)) for name, shape in model.blocks]
+    return batch, starts, kernel_threads, blocks
 
 
 def run_many(jobs, n_threads: int, meter):

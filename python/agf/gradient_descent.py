@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from agf import _core
-from agf._runner import STATUS, Clock, is_batch, raise_on_failure, run_many
+from agf._runner import STATUS, Clock, batch_starts, raise_on_failure, run_many
 from agf._validate import integer, n_threads as check_threads, positive
 from agf.data import Dataset
 from agf.errors import ConfigError
@@ -62,12 +62,7 @@ def gradient_descent(
         raise ConfigError("Nesterov momentum requires momentum > 0 and zero dampening (as torch.optim.SGD)")
     dt = gd_time_per_step(lr, loss_scale=s, momentum=momentum, dampening=dampening)
 
-    batch = is_batch(params0)
-    starts = [model.as_params(p) for p in (params0 if batch else [params0])]
-    if batch and not starts:
-        raise ConfigError("params0 is an empty list")
-    kernel_threads = 1 if (batch and len(starts) > 1) else threads
-    blocks = [(name, (model.width, *shape)) for name, shape in model.blocks]
+    batch, starts, kernel_threads, blocks = batch_starts(model, params0, threads)
 
     def job_for(p0):
         vec = p0.to_vector()

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from agf import _core
-from agf._runner import STATUS, Clock, is_batch, raise_on_failure, run_many
+from agf._runner import STATUS, Clock, batch_starts, raise_on_failure, run_many
 from agf._validate import float_array, integer, n_threads as check_threads, positive
 from agf.data import Dataset
 from agf.errors import ConfigError
@@ -150,12 +150,7 @@ def gradient_flow(
             raise ConfigError(f"events must be agf.events objects, got {e!r}")
     specs = [e._spec(model, s, data.loss_offset) for e in events]
 
-    batch = is_batch(params0)
-    starts = [model.as_params(p) for p in (params0 if batch else [params0])]
-    if batch and not starts:
-        raise ConfigError("params0 is an empty list")
-    kernel_threads = 1 if (batch and len(starts) > 1) else threads
-    blocks = [(name, (model.width, *shape)) for name, shape in model.blocks]
+    batch, starts, kernel_threads, blocks = batch_starts(model, params0, threads)
 
     def job_for(p0):
         vec = p0.to_vector()
