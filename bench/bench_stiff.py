@@ -4,7 +4,7 @@ t' in [0, 2e4]) for gradient_flow(method="auto" | "implicit" | "explicit"), the 
 descent (lr 0.01, momentum 0.9, MSELoss, 2e5 steps) and SciPy BDF (with the exact Hessian as its
 Jacobian).
 
-    python bench/bench_stiff.py                       # auto, implicit, gd, bdf
+    python bench/bench_stiff.py                       # auto, implicit, gd, bdf, torch32 (if installed)
     python bench/bench_stiff.py --only auto explicit  # a selection
     python bench/bench_stiff.py --only auto --threads 2
     python bench/bench_stiff.py --only torch torch32  # the PyTorch loop (needs torch), float64 / float32
@@ -104,7 +104,7 @@ def run_bdf(rtol):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", nargs="*", default=["auto", "implicit", "gd", "bdf"])
+    ap.add_argument("--only", nargs="*", default=["auto", "implicit", "gd", "bdf", "torch32"])
     ap.add_argument("--rtol", type=float, default=1e-6)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--torch-steps", type=int, default=200_000)
@@ -121,6 +121,11 @@ def main():
         elif name == "bdf":
             print(run_bdf(a.rtol), flush=True)
         elif name in ("torch", "torch32"):
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                print("torch not installed: the PyTorch loop is skipped (pip install torch)", flush=True)
+                continue
             print(run_torch(a.torch_steps, a.threads, "float64" if name == "torch" else "float32"), flush=True)
 
 
