@@ -25,6 +25,10 @@ def structured_data(kind):
         T = rng.standard_normal((12, 9))
         X = T[rng.integers(0, 12, 200)]
         return X, rng.standard_normal((200, 3)), ("tables", 1)
+    if kind == "tables_many":  # 45 distinct rows of width 9: the Hessian takes the dense path
+        T = rng.standard_normal((45, 9))
+        X = T[rng.integers(0, 45, 400)]
+        return X, rng.standard_normal((400, 2)), ("tables", 1)
     if kind == "sparse":  # 5% nonzeros, distinct rows
         X = rng.standard_normal((150, 64)) * (rng.random((150, 64)) < 0.05)
         return X, rng.standard_normal((150, 4)), ("sparse", None)
@@ -39,7 +43,7 @@ def numpy_loss_grad(X, Y, W, A, act):
     return 0.5 * (R ** 2).sum() / n, -((R @ A.T) * Sp).T @ X / n, -(S.T @ R) / n
 
 
-@pytest.mark.parametrize("kind", ["tables2", "tables1", "sparse"])
+@pytest.mark.parametrize("kind", ["tables2", "tables1", "tables_many", "sparse"])
 @pytest.mark.parametrize("act", ["square", "tanh"])
 def test_structured_kernels_match_dense_and_numpy(kind, act):
     X, Y, (expect, blocks) = structured_data(kind)

@@ -219,14 +219,18 @@ inline bool TwoLayer::hessian_table_parts(const Data& data, const double* theta,
                                           RowMat& C, RowMat& SS, Scratch& scratch) const {
   const BlockTables& bt = *data.Xt;
   const Index H = H_, d = d_, c = c_, Hd = H * d, P = n_params(), n = data.n(), nb = bt.B, w = bt.w;
-  // Work of the table path against the dense rank update; take the cheaper one.
+  // Work of the table path against the dense rank update; take the cheaper one (if it fits).
   double table_cost = double(n) * double(nb * nb) * double(H * H), dense_cost = 0.5 * double(n) * double(Hd) * double(Hd);
   for (Index k = 0; k < nb; ++k)
     for (Index l = 0; l < nb; ++l) {
       const double uk = double(bt.T[k].rows()), ul = double(bt.T[l].rows());
       table_cost += double(H * H) * uk * ul * double(w) + double(H * H) * uk * double(w * w);
     }
-  if (table_cost > 0.5 * dense_cost) return false;
+  // Memory: the aggregates hold sum_{k,l} u_k u_l H^2 numbers; no more than the Hessian itself.
+  double cells = 0.0;
+  for (Index k = 0; k < nb; ++k)
+    for (Index l = 0; l < nb; ++l) cells += double(bt.T[k].rows()) * double(bt.T[l].rows());
+  if (table_cost > 0.5 * dense_cost || cells > double(d + c) * double(d + c)) return false;
   // Cg_kl laid out [(u, v), (i, i')]: each sample adds its H x H weights to one contiguous block.
   std::vector<Vec>& Cg = scratch.hess;
   Cg.resize(std::size_t(nb * nb));
