@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "agf/data.hpp"
 #include "agf/types.hpp"
 
 namespace agf {

@@ -28,7 +28,7 @@ class ShiftedSolver {
   static constexpr double kRefineTol = 1e-3;
   static constexpr int kMaxRefine = 8;
 
-  long n_lu = 0, n_refine = 0, n_refine_fail = 0;
+  long n_lu = 0, n_refine = 0;
 
   // Factor sigma I + Hm on `threads` threads (the result does not depend on their number). Hm
   // must stay alive and unchanged until the next factor().
@@ -55,7 +55,6 @@ class ShiftedSolver {
   void solve(const Vec& b, Vec& x, ErrNorm&& err) {
     if (mode_ == Mode::Single) {
       if (refine(b, x, err)) return;
-      ++n_refine_fail;
       factor_double();
     }
     if (mode_ == Mode::Double) {

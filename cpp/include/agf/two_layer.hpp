@@ -69,7 +69,7 @@ class TwoLayer final : public Model {
   }
 
   // Z = X[r0, r0+m) W^T and gW = G^T X[r0, r0+m) (G: m x H): dense, or on the data's block
-  // tables (types.hpp: u_k w H products and an O(m H) gather / scatter), or over the nonzeros of
+  // tables (input_structure.hpp: u_k w H products and an O(m H) gather / scatter), or over the nonzeros of
   // sparse inputs (O(nnz H) instead of O(m d H)).
   void input_product(const Data& data, Index r0, Index m, const ConstRowMap& Wm, RowMat& Z) const {
     if (data.Xt) {
@@ -87,11 +87,9 @@ class TwoLayer final : public Model {
       Z.noalias() = data.X.middleRows(r0, m) * Wm.transpose();
       return;
     }
-    const SparseRows& sp = *data.Xs;
     const RowMat WT = Wm.transpose();  // (d, H): one contiguous row per input feature
     Z.setZero(m, H_);
-    for (Index r = 0; r < m; ++r)
-      for (Index k = sp.ptr[r0 + r]; k < sp.ptr[r0 + r + 1]; ++k) Z.row(r) += sp.val[k] * WT.row(sp.col[k]);
+    for_each_nonzero(*data.Xs, r0, m, [&](Index r, Index j, double x) { Z.row(r) += x * WT.row(j); });
   }
   void input_gradient(const Data& data, Index r0, Index m, const RowMat& G, RowMat& gW) const {
     if (data.Xt) {
@@ -110,10 +108,8 @@ class TwoLayer final : public Model {
       gW.noalias() = G.transpose() * data.X.middleRows(r0, m);
       return;
     }
-    const SparseRows& sp = *data.Xs;
     RowMat gWT = RowMat::Zero(d_, H_);
-    for (Index r = 0; r < m; ++r)
-      for (Index k = sp.ptr[r0 + r]; k < sp.ptr[r0 + r + 1]; ++k) gWT.row(sp.col[k]) += sp.val[k] * G.row(r);
+    for_each_nonzero(*data.Xs, r0, m, [&](Index r, Index j, double x) { gWT.row(j) += x * G.row(r); });
     gW = gWT.transpose();
   }
 

@@ -8,7 +8,7 @@
 //   w-a:  H[(i,j),(i',k)]  = a_{ik} (M^T S)[(i,j),i'] - delta_{ii'} (M^T R)[(i,j),k]
 // i.e. Gauss-Newton J^T J / n minus the residual-weighted second derivatives of f. The cost is
 // one (H d)^2 n rank update instead of a dense (n c) x P Jacobian product. Structured inputs
-// (types.hpp) are cheaper still: on block tables (method section 6.5: X = [x_a | x_b], p
+// (input_structure.hpp) are cheaper still: on block tables (method section 6.5: X = [x_a | x_b], p
 // distinct rows per block) the w-w block comes from per-pair aggregates, 2.6 ms instead of 13.8
 // ms at the paper's sizes; on sparse inputs it is accumulated over each sample's nonzeros,
 // H^2 nnz(x)^2 per sample instead of (H d)^2.
@@ -207,7 +207,7 @@ inline void TwoLayer::hessian_sparse_parts(const Data& data, const double* theta
   });
 }
 
-// Block tables (types.hpp), X = [T_1[idx_1] | ... | T_B[idx_B]]: with the per-sample weights
+// Block tables (input_structure.hpp), X = [T_1[idx_1] | ... | T_B[idx_B]]: with the per-sample weights
 //   coef_s(i, i') = [(A A^T)_{ii'} S'_{si} S'_{si'} - delta_{ii'} RA_{si} S''_{si}] / n
 // summed per pair of distinct rows, Cg_kl[(u, v), (i, i')] = sum over the samples with
 // idx_k = u and idx_l = v, the w-w block between input blocks k and l is
@@ -220,16 +220,15 @@ inline bool TwoLayer::hessian_table_parts(const Data& data, const double* theta,
   const BlockTables& bt = *data.Xt;
   const Index H = H_, d = d_, c = c_, Hd = H * d, P = n_params(), n = data.n(), nb = bt.B, w = bt.w;
   // Work of the table path against the dense rank update; take the cheaper one (if it fits).
+  // Memory: the aggregates hold sum_{k,l} u_k u_l H^2 numbers; no more than the Hessian itself.
   double table_cost = double(n) * double(nb * nb) * double(H * H), dense_cost = 0.5 * double(n) * double(Hd) * double(Hd);
+  double cells = 0.0;
   for (Index k = 0; k < nb; ++k)
     for (Index l = 0; l < nb; ++l) {
       const double uk = double(bt.T[k].rows()), ul = double(bt.T[l].rows());
       table_cost += double(H * H) * uk * ul * double(w) + double(H * H) * uk * double(w * w);
+      cells += uk * ul;
     }
-  // Memory: the aggregates hold sum_{k,l} u_k u_l H^2 numbers; no more than the Hessian itself.
-  double cells = 0.0;
-  for (Index k = 0; k < nb; ++k)
-    for (Index l = 0; l < nb; ++l) cells += double(bt.T[k].rows()) * double(bt.T[l].rows());
   if (table_cost > 0.5 * dense_cost || cells > double(d + c) * double(d + c)) return false;
   // Cg_kl laid out [(u, v), (i, i')]: each sample adds its H x H weights to one contiguous block.
   std::vector<Vec>& Cg = scratch.hess;

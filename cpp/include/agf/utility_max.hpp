@@ -258,7 +258,7 @@ inline DormantResult run_dormant(const Model& model, const Data& data, const Row
       return finish(t_act, ys, DormantStatus::Activation);
     }
     if (opt.h_min > 0 || opt.utol > 0 || opt.gtol > 0) sys.eval(yn);
-    set_floor(fastest_rate());
+    if (opt.h_min > 0) set_floor(fastest_rate());
     if (opt.utol > 0 || opt.gtol > 0) {
       sys.proj_norms(yn, pn);
       bool stationary = true;
