@@ -71,7 +71,7 @@ def make_engine(model, data, p0):
     rho0 = model.neuron_norms(p0)
     rec = RUN_AGF._Recorder(model.width, False, data.loss_offset)
     stats = {"n_dormant_steps": 0, "n_cost_steps": 0, "n_cost_not_converged": 0}
-    cost = dict(gtol=1e-6, ftol=0.0, method="auto", rtol=1e-6, t_max=1e8, max_steps=20_000)
+    cost = dict(gtol=1e-6, ftol=0.0, polish=0.0, method="auto", rtol=1e-6, t_max=1e8, max_steps=20_000)
     return RUN_AGF._TwoLayerEngine(model, data, p0, rho0, limit=False, threads=1, rtol=1e-10,
                                    cost=cost, deact_frac=0.1, stationary_tol=1e-9, loss_tol=1e-10,
                                    t_max=math.inf, rec=rec, stats=stats, progress=False)
@@ -440,6 +440,7 @@ def test_warning_classes_exported(name):
 @pytest.mark.parametrize("kw", [
     dict(cost_method="newton"), dict(cost_method="AUTO"), dict(cost_method=None),
     dict(cost_ftol=-1e-3), dict(cost_ftol=float("nan")), dict(cost_ftol=1.0),
+    dict(cost_polish=-1.0), dict(cost_polish=float("nan")), dict(cost_polish=float("inf")),
     dict(cost_max_steps=0), dict(cost_max_steps=-5),
     dict(cost_rtol=0.0), dict(cost_rtol=-1e-6),
 ], ids=lambda kw: f"{next(iter(kw))}={next(iter(kw.values()))}")

@@ -55,7 +55,7 @@ void register_agf_engine(py::module_& m) {
       "agf_cost_min",
       [](const agf::Model& model, const Array& X, const Array& Y, const Array& theta, std::vector<int> active,
          double rtol, double gtol, double loss_tol, double deact_frac, double t_max, long max_steps, int threads,
-         const std::string& method, double ftol, double stag_below) {
+         const std::string& method, double ftol, double stag_below, double polish) {
         agf::Data data = make_data(X, Y);
         const agf::Index P = model.n_params(), H = model.n_neurons();
         if (long(active.size()) != H) throw agf::ConfigError("active has the wrong length");
@@ -66,6 +66,7 @@ void register_agf_engine(py::module_& m) {
         opt.method = method;
         opt.ftol = ftol;
         opt.stag_below = stag_below;
+        opt.polish = polish;
         agf::CostMinResult r;
         {
           py::gil_scoped_release release;
@@ -79,6 +80,7 @@ void register_agf_engine(py::module_& m) {
         out["t_spent"] = r.t_spent;
         out["deactivated"] = r.deactivated;
         out["stagnated"] = r.stagnated;
+        out["polished"] = r.polished;
         out["n_steps"] = r.n_steps;
         out["n_rhs"] = r.n_rhs;
         return out;
@@ -86,7 +88,7 @@ void register_agf_engine(py::module_& m) {
       py::arg("model"), py::arg("X").noconvert(), py::arg("Y").noconvert(), py::arg("theta").noconvert(),
       py::arg("active"), py::arg("rtol"), py::arg("gtol"), py::arg("loss_tol"), py::arg("deact_frac"),
       py::arg("t_max"), py::arg("max_steps"), py::arg("threads") = 1, py::arg("method") = "auto", py::arg("ftol") = 0.0,
-      py::arg("stag_below") = std::numeric_limits<double>::infinity(),
+      py::arg("stag_below") = std::numeric_limits<double>::infinity(), py::arg("polish") = 0.0,
       "AGF cost minimization: gradient flow of the active neurons until convergence or deactivation.");
 }
 

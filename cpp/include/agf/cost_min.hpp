@@ -23,6 +23,13 @@
 //                 its initial speed) and while the loss is below `stag_below` (AGF passes the
 //                 plateau before the activation: a neuron that entered with positive utility
 //                 must lower the loss, so a flow still above it is in a transient);
+//                 with `polish` > 1 a stagnated flow is then continued (stagnation rule off)
+//                 for up to (polish - 1) times the flow time it has run: if it meets the
+//                 gradient criterion there, the minimum is finite and merely ill-conditioned
+//                 (e.g. four square neurons on one frequency of 6.5 next to five on another:
+//                 the flow reaches it at t ~ 1e5, 63 times past the stagnation stop) and that
+//                 converged state is returned (`polished`); otherwise the continuation is
+//                 discarded and the stagnated state is returned unchanged;
 //   Deactivation  some active neuron's norm fell below deact_frac times its norm at the start of
 //                 this call (the caller returns it to the dormant set and calls again without it);
 //   NotConverged  the time or step limit was reached first (explicit status, never silent);
@@ -46,6 +53,7 @@ struct CostMinOptions {
   double loss_tol = 0.0;
   double ftol = 0.0;  // stagnation tolerance, relative to the current loss; 0 = off
   double stag_below = std::numeric_limits<double>::infinity();  // stagnation only counts below this loss
+  double polish = 0.0;  // continue a stagnated flow up to polish x its flow time; <= 1 = off
   double deact_frac = 0.1;
   double t_max = 1e7;
   long max_steps = 2000000;
@@ -58,9 +66,42 @@ struct CostMinResult {
   Vec theta;
   double loss = 0.0, grad_norm = 0.0, t_spent = 0.0;
   std::vector<Index> deactivated;
-  bool stagnated = false;
+  bool stagnated = false, polished = false;
   long n_steps = 0, n_rhs = 0;
 };
+
+// The `polish` continuation of a stagnated cost minimization (see the header comment): the
+// stepper goes on from where the stagnation rule stopped it, with the gradient criterion only,
+// until (polish - 1) times the flow time already run. Only a converged end state replaces `res`;
+// a deactivation, the limits or a failure on the way leave `res` (the stagnated state) as it is.
+inline void polish_stagnated(const Model& sim, const Data& data, const std::vector<int>& active,
+                             const std::vector<Index>& sim_to_full, const std::vector<Index>& params,
+                             const Vec& n0, const CostMinOptions& opt, Stepper& st, GradientSystem& sys,
+                             CostMinResult& res) {
+  const double t_end = std::min(opt.t_max, opt.polish * st.t());
+  const Index Ps = Index(params.size()), Hs = sim.n_neurons();
+  Vec g(Ps), nn(Hs);
+  auto converged = [&]() {  // false: go on; true: stop (converged, or the continuation failed)
+    if (st.step(t_end) != StepStatus::Ok) return true;
+    ++res.n_steps;
+    const double loss = sim.loss_grad(data, st.y().data(), g.data(), sys.scratch());
+    if (!std::isfinite(loss)) return true;
+    sim.neuron_norms(st.y().data(), nn.data());
+    for (Index i = 0; i < Hs; ++i)
+      if (active[sim_to_full[i]] && nn[i] < opt.deact_frac * n0[i]) return true;
+    const double gn = g.norm();
+    if (gn > opt.gtol && loss > opt.loss_tol) return false;
+    for (Index q = 0; q < Ps; ++q) res.theta[params[q]] = st.y()[q];
+    res.loss = loss;
+    res.grad_norm = gn;
+    res.t_spent = st.t();
+    res.polished = true;
+    return true;
+  };
+  while (st.t() < t_end && res.n_steps < opt.max_steps)
+    if (converged()) break;
+  res.n_rhs = sys.n_rhs;
+}
 
 inline CostMinResult run_cost_min(const Model& model, const Data& data, const Vec& theta0,
                                   const std::vector<int>& active, const CostMinOptions& opt) {
@@ -147,6 +188,7 @@ inline CostMinResult run_cost_min(const Model& model, const Data& data, const Ve
     if (st->t() >= opt.t_max || steps >= opt.max_steps) { res.status = CostStatus::NotConverged; break; }
   }
   finish(st->y(), loss, gn, st->t(), steps);
+  if (res.stagnated && opt.polish > 1) polish_stagnated(sim, data, active, sim_to_full, params, n0, opt, *st, sys, res);
   return res;
 }
 

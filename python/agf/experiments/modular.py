@@ -38,7 +38,7 @@ def modular(alpha: float = 1e-2, *, seed=0, full: bool = False, gd: bool = False
     figures use MSELoss); the theory's jump times are lower bounds, and the observed time of a
     frequency is its first sub-step (``compare(..., time="first")``). AGF runs with
     run_agf's defaults for square neurons: ``cost_ftol=5e-4`` (cost minimization stops on loss
-    stagnation) and ``loss_tol=1e-6``, see :func:`agf.run_agf`."""
+    stagnation) and ``loss_tol=1e-6``, see :func:`agf.run_agf` (and its caveat on seeds)."""
     import agf.analysis  # noqa: F401
 
     alpha = check_alpha(alpha)
