@@ -182,3 +182,22 @@ def test_run_agf_cost_polish():
     assert stop.stats["n_cost_polished"] == 0 and stop.stats["n_cost_stagnated"] == 1
     assert pol.levels[1] == pytest.approx(exact.levels[1], rel=1e-7)
     assert stop.levels[1] > exact.levels[1] * (1 + 1e-4)
+
+
+def test_another_seed_within_the_documented_accuracy():
+    """Seed 5 (run_agf's cost_ftol caveat, bench/RESULTS.md): the plateaus pass the theory's
+    0.15625 and 0.03125 in that order, within the documented 3e-4 and 1e-3 relative (measured
+    3.0e-4 and 9.9e-4), the run ends at loss_tol and every neuron sits on xi = 1, 3 or 5."""
+    task = modular_addition(P, "paper")
+    m = agf.TwoLayer(2 * P, P, 18, "square")
+    res = agf.run_agf(m, task.data, m.init(1e-2, 5), loss_scale=task.loss_scale)
+    lv = res.levels_mse
+    k3 = int(np.argmin(np.abs(lv - 0.15625)))
+    k5 = int(np.argmin(np.abs(lv - 0.03125)))
+    assert k3 < k5
+    assert lv[k3] == pytest.approx(0.15625, rel=3.5e-4)
+    assert lv[k5] == pytest.approx(0.03125, rel=1.2e-3)
+    assert lv[-1] <= 1e-5 and res.stats["n_cost_not_converged"] == 0
+    freqs = [shares(res.final_params, i) for i in res.order]
+    assert {f[0] for f in freqs} == {1, 3, 5}
+    assert min(f[2] for f in freqs) > 0.9

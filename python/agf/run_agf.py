@@ -192,8 +192,9 @@ def run_agf(
         (flow times of 1e3-1e5 against jump gaps of 0.2-1000), so where such a flow stops
         decides the path. Frequencies are acquired in the order 1, 3, 5 on every seed, but a
         late extra xi = 1 neuron may activate after the xi = 3 ones (gradient flow too grows
-        extra xi = 1 neurons late), and the plateaus after xi = 1 and xi = 3 are off by 4e-5 to
-        3e-4 and 5e-4 to 1e-3 relative. No setting of ``cost_ftol`` / ``cost_polish`` tried
+        extra xi = 1 neurons late) or a neuron end on another frequency than the one it was
+        activated for, and the plateaus after xi = 1 and xi = 3 are off by 4e-5 to 3e-4 and
+        5e-4 to 1e-3 relative (bench/RESULTS.md). No setting of ``cost_ftol`` / ``cost_polish`` tried
         (5e-4 and 1e-3, 0 and 64) does better on all six seeds.
     cost_polish : if > 1, a cost minimization that the stagnation rule stopped at flow time t
         is continued up to ``cost_polish * t``; if it meets the gradient criterion there, the
