@@ -42,7 +42,10 @@ def relu(alpha: float = 1e-4, *, seed=0, full: bool = False, gd: bool = False, w
          d: int = 10, n: int | None = None, n_threads: int = 1, progress=False) -> ExperimentResult:
     """A ReLU student of width 3 (the paper compares widths 1-3) on a whitened Gaussian
     teacher-student task (teacher width 3, ``n = 200``; ``full``: n = 1000). No theory: the
-    table compares gradient flow with AGF. ``gd`` adds gradient descent (lr 0.01)."""
+    table compares gradient flow with AGF. ``gd`` adds gradient descent (lr 0.01).
+    Gradient flow slides along ReLU kinks with forced steps of ``h_min = 1e-3`` (the accuracy of
+    gradient descent at that learning rate while it slides; against 1e-4 the loss agrees to 4e-7
+    at t = 40, and the run to t = 350 takes ~13 s instead of ~5 min)."""
     import agf.analysis  # noqa: F401
 
     alpha = check_alpha(alpha)
@@ -52,12 +55,16 @@ def relu(alpha: float = 1e-4, *, seed=0, full: bool = False, gd: bool = False, w
     model = agf.TwoLayer(d, task.data.d_out, width, "relu")
     p0 = model.init(alpha, seed=seed + 1 if isinstance(seed, int) else seed)
 
+    # Gradient flow runs to 3 times AGF's last jump: ReLU gradient flow can be much slower than
+    # AGF's prediction and settle elsewhere (seed 0: AGF's third jump fits the teacher at
+    # t = 117; gradient flow's third neuron grows from t ~ 100 to 400 and the loss settles at
+    # 0.0108), and the table should show where it settles, not a drop cut in half.
     def horizon(res, th):
         last = float(res.jump_times[-1]) if res.n_jumps else 10 * math.log(1 / alpha)
-        return 1.3 * last
+        return 3.0 * last
 
     gd_opts = dict(lr=0.01) if gd else None
     return run("relu", task, model, p0, alpha, None, horizon=horizon, gd=gd_opts, feature_plot=_features,
-               n_threads=n_threads, progress=progress, gf_kw=dict(h_min=1e-4),
+               n_threads=n_threads, progress=progress, gf_kw=dict(h_min=1e-3),
                info={"seed": seed, "width": width, "n": n, "d": d,
                      "note": "no theory for ReLU networks: AGF is the prediction"})
