@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -27,6 +28,11 @@ def test_reproduce_writes_figures_and_table(tmp_path, capsys):
     assert main(["reproduce", "diagonal-2d", "--alpha", "1e-6", "--out", str(tmp_path), "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "predicted_level" in out and "gf_level" in out and "matched" in out
+    # where each run ends: AGF's last level is exactly 0 (beta* reached), gradient flow's loss
+    # is tiny at its horizon (1.25 x the last predicted jump, 47.765 at alpha 1e-6)
+    end = re.search(r"final loss \(canonical\): agf (\S+), gf (\S+) at t = (\S+)", out)
+    assert end is not None, out
+    assert float(end[1]) == 0.0 and 0 <= float(end[2]) < 1e-8 and float(end[3]) > 47.765
     assert (tmp_path / "diagonal_2d_loss.png").stat().st_size > 10_000
     assert (tmp_path / "diagonal_2d_features.png").stat().st_size > 10_000
 

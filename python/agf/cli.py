@@ -103,6 +103,10 @@ def main(argv=None) -> int:
     extra = res.table.attrs.get("extra_jumps", {})
     if any(extra.values()):
         print("jumps beyond the prediction: " + ", ".join(f"{k} {v}" for k, v in extra.items() if v))
+    ends = [f"agf {res.agf.levels[-1]:.5g}"] + [
+        f"{name} {tr.loss_canonical[-1]:.5g} at t = {tr.t[-1]:.5g}" for name, tr in (("gf", res.gf), ("gd", res.gd))
+        if tr is not None]
+    print("final loss (canonical): " + ", ".join(ends))
     walls = ", ".join(f"{k.split('_')[0]} {v:.1f} s" for k, v in res.info.items() if k.endswith("wall_time"))
     print(f"wall time: {walls}")
     if not args.no_plot:
