@@ -72,7 +72,7 @@ struct CostMinResult {
 
 // The `polish` continuation of a stagnated cost minimization (see the header comment): the
 // stepper goes on from where the stagnation rule stopped it, with the gradient criterion only,
-// until (polish - 1) times the flow time already run. Only a converged end state replaces `res`;
+// until its flow time reaches `polish` times that of the stop. Only a converged end state replaces `res`;
 // a deactivation, the limits or a failure on the way leave `res` (the stagnated state) as it is.
 inline void polish_stagnated(const Model& sim, const Data& data, const std::vector<int>& active,
                              const std::vector<Index>& sim_to_full, const std::vector<Index>& params,
