@@ -194,7 +194,9 @@ def run_agf(
         late extra xi = 1 neuron may activate after the xi = 3 ones (gradient flow too grows
         extra xi = 1 neurons late) or a neuron end on another frequency than the one it was
         activated for, and the plateaus after xi = 1 and xi = 3 are off by 4e-5 to 3e-4 and
-        5e-4 to 1e-3 relative (bench/RESULTS.md). No setting of ``cost_ftol`` / ``cost_polish`` tried
+        5e-4 to 1e-3 relative, and the timing can leave gradient flow's (seed 3: the first
+        xi = 3 neuron activates at t = 47, gradient flow's first xi = 3 sub-step is at t = 146;
+        seed 0: 174 and ~178); see bench/RESULTS.md. No setting of ``cost_ftol`` / ``cost_polish`` tried
         (5e-4 and 1e-3, 0 and 64) does better on all six seeds.
     cost_polish : if > 1, a cost minimization that the stagnation rule stopped at flow time t
         is continued up to ``cost_polish * t``; if it meets the gradient criterion there, the
