@@ -58,6 +58,23 @@ def test_order_and_end(run):
                 seen.add((i, e["time"]))
 
 
+def test_cost_time_shows_where_the_premise_fails(run):
+    """Every activation records the flow time of its cost minimization (events' cost_time).
+    On 6.5 it is not short against the gaps between jumps (AGF's premise): the round with four
+    xi = 1 neurons runs ~1.9e3 against a gap of ~2.8 (measured), the one that completes xi = 3
+    ~1.6e3 against ~1.05e3; the three-neuron rounds 0.2-60."""
+    task, m, res = run
+    acts = [e for e in res.events if e["kind"] == "activate"]
+    assert len(acts) == res.n_jumps
+    cost = np.array([e["cost_time"] for e in acts])
+    assert np.all(cost > 0) and np.all(np.isfinite(cost))
+    gaps = np.diff(res.jump_times)
+    ratio = cost[:-1] / gaps
+    assert ratio.max() > 100  # the four-neuron xi = 1 round
+    assert 1e3 < cost[3] < 3e3 and gaps[3] < 5
+    assert res.to_dataframe()["cost_time"].notna().sum() == res.n_jumps
+
+
 def test_levels_after_each_frequency(run):
     task, m, res = run
     freqs = [shares(res.final_params, i)[0] for i in res.order]

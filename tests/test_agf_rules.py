@@ -180,8 +180,8 @@ def test_deactivation_on_invariant_line_then_rerun_without_the_neuron():
     eng.theta = np.concatenate([W.ravel(), A.ravel()])
     eng.mode = [RUN_AGF.ACTIVE, RUN_AGF.ACTIVE]
     eng.t = 12.5
-    deact, loss, note = eng.cost_min(eng.L0)
-    assert deact == [1] and note is None
+    deact, loss, note, spent = eng.cost_min(eng.L0)
+    assert deact == [1] and note is None and spent > 0
     assert eng.mode == [RUN_AGF.ACTIVE, RUN_AGF.FROZEN]
     assert eng.S[1] == eng.c[1]
     assert eng.deact_count == {(1, 12.5): 1}
@@ -242,7 +242,7 @@ def test_linear_frame_deactivated_neuron_takes_the_top_pair_once():
     eng.theta = np.concatenate([W.ravel(), A.ravel()])
     eng.mode = [RUN_AGF.ACTIVE, RUN_AGF.ACTIVE, RUN_AGF.DORMANT]
     eng.frame = [1, 2]          # as left by the frame phase in which neuron 1 activated
-    deact, loss, _ = eng.cost_min(eng.L0)
+    deact, loss, _, _ = eng.cost_min(eng.L0)
     assert deact == [1] and eng.mode[1] == RUN_AGF.FROZEN
     assert loss == pytest.approx(0.5 * b2 ** 2 + 0.5 * 0.09 * 2 / n, rel=1e-8)
     t = eng.t

@@ -42,7 +42,12 @@ class AGFResult:
         0 and whose direction was released), ``time`` (canonical gradient-flow time),
         ``rescaled_time`` (``time / log(1/alpha)``; in limit mode the native clock), ``neurons``
         (tuple of neuron ids), ``level`` (canonical loss after the cost minimization of that
-        jump), ``n_active``, and ``sign`` (diagonal: sign of beta of the neuron).
+        jump), ``n_active``, ``sign`` (diagonal: sign of beta of the neuron), and on activations
+        of the two-layer engine ``cost_time``: the gradient-flow time the jump's cost
+        minimization ran (summed over its re-runs after deactivations; AGF's clock does not
+        advance during it). AGF assumes it is short against the gap to the next jump; where it
+        is not (on method 6.5 several rounds run 10-600 times longer), gradient flow moves on
+        before the active neurons settle and the two can part (see run_agf's ``cost_ftol``).
     order : list
         Per jump, the neuron id that activated (a tuple if several activated together).
     path : list of int

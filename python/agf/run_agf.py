@@ -82,7 +82,7 @@ class _Recorder:
     def start(self, L0):
         self.levels.append(float(L0) + self.offset)
 
-    def jump(self, t, new, deact, level, features, S, dirs, signs=None, n_active=0, note=None):
+    def jump(self, t, new, deact, level, features, S, dirs, signs=None, n_active=0, note=None, cost_time=None):
         k = len(self.order)
         self.order.append(new[0] if len(new) == 1 else tuple(new))
         self.times.append(float(t))
@@ -95,6 +95,8 @@ class _Recorder:
         e = dict(round=k, kind="activate", time=float(t), neurons=tuple(new), level=float(level), n_active=n_active)
         if signs:
             e["sign"] = tuple(signs.get(i, np.nan) for i in new)
+        if cost_time is not None:
+            e["cost_time"] = float(cost_time)
         if note:
             e["note"] = note
         self.events.append(e)
@@ -554,6 +556,7 @@ class _TwoLayerEngine:
         step limit is recorded (note + AGFConvergenceWarning), never silent."""
         deact = []
         note = None
+        spent = 0.0
         c = self.cost
         while True:
             active = [1 if m == ACTIVE else 0 for m in self.mode]
@@ -565,6 +568,7 @@ class _TwoLayerEngine:
             self.stats["n_cost_polished"] += int(out["polished"])
             self.stats["n_cost_steps"] += out["n_steps"]
             self.stats["n_cost_grad"] += out["n_rhs"]
+            spent += out["t_spent"]
             self.theta = np.array(out["theta"])
             dead = [int(i) for i in out["deactivated"]] if out["status"] == 1 else []
             if out["status"] == 3:
@@ -599,7 +603,7 @@ class _TwoLayerEngine:
                     deact.append(i)
                 continue
             loss = self.model._core.loss_grad(self.data.X, self.data.Y, self.theta, 1)[0]
-            return deact, loss, note
+            return deact, loss, note, spent
 
     # ---------------------------------------------------------------- loop
     def run(self, max_rounds):
@@ -623,10 +627,10 @@ class _TwoLayerEngine:
                 row = self.dirs[m]
                 self.theta[m] = row / np.linalg.norm(row)
                 self.mode[i] = ACTIVE
-            deact, loss, note = self.cost_min(loss)
+            deact, loss, note, spent = self.cost_min(loss)
             rounds += 1
             n_active = sum(1 for m in self.mode if m == ACTIVE)
             self.rec.jump(self.t, [int(i) for i in new], deact, loss, self.theta_params(), S_snap,
-                          dirs_snap, n_active=n_active, note=note)
+                          dirs_snap, n_active=n_active, note=note, cost_time=spent)
             if self.progress:
                 print(f"AGF jump {rounds}: t={self.t:.6g} neurons={new} deactivated={deact} loss={loss:.6g}")
