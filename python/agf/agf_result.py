@@ -11,6 +11,7 @@ of that jump recorded in :attr:`events` and :attr:`path` (``~i`` = "neuron i dea
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,9 +147,94 @@ class AGFResult:
             rows.append(r)
         return pd.DataFrame(rows)
 
+    # -- persistence --------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Save to a ``.npz`` file (numpy arrays and one JSON header, no pickle);
+        :meth:`load` gives the result back."""
+        blocks = _block_shapes(self)
+        meta = {
+            "events": self.events, "order": self.order, "path": self.path, "loss_scale": self.loss_scale,
+            "d_out": self.d_out, "alpha": self.alpha, "kappa": self.kappa, "status": self.status,
+            "message": self.message, "stats": self.stats, "limit": self.limit, "blocks": blocks,
+            # which entries of the two Params lists are present (the diagonal engine has no
+            # dormant directions: None)
+            "features": [p is not None for p in self.features],
+            "dormant_directions": [p is not None for p in self.dormant_directions],
+            "has_final": self.final_params is not None,
+        }
+        arrays = {"levels": self.levels, "dormant_S": self.dormant_S, "thresholds": self.thresholds,
+                  "meta": np.array(json.dumps(meta, default=_json_default))}
+        for name in ("jump_times", "rescaled_times"):
+            if getattr(self, name) is not None:
+                arrays[name] = np.asarray(getattr(self, name), float)
+        for key, plist in (("features", self.features), ("dormant_directions", self.dormant_directions)):
+            present = [p for p in plist if p is not None]
+            for b in blocks:
+                if present:
+                    arrays[f"{key}.{b[0]}"] = np.stack([p[b[0]] for p in present])
+        if self.final_params is not None:
+            for b in blocks:
+                arrays[f"final_params.{b[0]}"] = self.final_params[b[0]]
+        np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path) -> "AGFResult":
+        """Load a result written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            names = [b[0] for b in meta["blocks"]]
+
+            def plist(key):
+                out, j = [], 0
+                for present in meta[key]:
+                    out.append(Params({b: z[f"{key}.{b}"][j] for b in names}) if present else None)
+                    j += bool(present)
+                return out
+
+            events = []
+            for e in meta["events"]:
+                e = dict(e)
+                for k in ("neurons", "sign"):
+                    if k in e:
+                        e[k] = tuple(e[k])
+                events.append(e)
+            return cls(
+                events=events, order=[tuple(o) if isinstance(o, list) else o for o in meta["order"]],
+                path=list(meta["path"]),
+                jump_times=z["jump_times"] if "jump_times" in z else None,
+                rescaled_times=z["rescaled_times"] if "rescaled_times" in z else None,
+                levels=z["levels"], loss_scale=meta["loss_scale"], d_out=meta["d_out"],
+                features=plist("features"), dormant_S=z["dormant_S"],
+                dormant_directions=plist("dormant_directions"),
+                thresholds=z["thresholds"], alpha=meta["alpha"], kappa=meta["kappa"], status=meta["status"],
+                message=meta["message"],
+                final_params=Params({b: z[f"final_params.{b}"] for b in names}) if meta["has_final"] else None,
+                stats=meta["stats"], limit=meta["limit"],
+            )
+
     def __repr__(self) -> str:
         def fmt(a):
             return None if a is None else np.array2string(np.asarray(a), precision=5)
 
         return (f"AGFResult(order={self.order!r}, rescaled_times={fmt(self.rescaled_times)}, "
                 f"levels={fmt(self.levels)}, status={self.status!r})")
+
+
+def _block_shapes(res: AGFResult) -> list:
+    """Names and shapes of the parameter blocks (from any Params the result holds)."""
+    for p in [res.final_params, *res.features, *res.dormant_directions]:
+        if p is not None:
+            return [[name, list(p[name].shape)] for name in p]
+    return []
+
+
+def _json_default(x):
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, tuple):
+        return list(x)
+    raise TypeError(f"cannot save {type(x).__name__} in an AGFResult header")
