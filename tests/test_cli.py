@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import agf
@@ -35,6 +36,16 @@ def test_reproduce_writes_figures_and_table(tmp_path, capsys):
     assert float(end[1]) == 0.0 and 0 <= float(end[2]) < 1e-8 and float(end[3]) > 47.765
     assert (tmp_path / "diagonal_2d_loss.png").stat().st_size > 10_000
     assert (tmp_path / "diagonal_2d_features.png").stat().st_size > 10_000
+    # the data behind them: the table as CSV, AGF's result and the gradient-flow trajectory
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "diagonal_2d_table.csv")
+    assert list(table["gf_status"]) == ["matched"] * 3
+    res = agf.AGFResult.load(tmp_path / "diagonal_2d_agf.npz")
+    np.testing.assert_allclose(res.rescaled_times, table["predicted_rescaled_time"], rtol=1e-3)
+    gf = agf.Trajectory.load(tmp_path / "diagonal_2d_gf.npz")
+    assert gf.t[-1] == pytest.approx(float(end[3]), rel=1e-4)
+    assert gf.loss_canonical[-1] == pytest.approx(float(end[2]), rel=1e-4, abs=0)
 
 
 @pytest.mark.parametrize("argv", [

@@ -6,7 +6,9 @@
 
 ``reproduce`` runs gradient flow, AGF and theory for one of the paper's settings from one
 initialization (:mod:`agf.experiments`), prints the comparison table and writes the figures
-(``<setting>_loss.png``, ``<setting>_features.png``) into ``--out`` (default ``out``).
+(``<setting>_loss.png``, ``<setting>_features.png``) and the data (``<setting>_table.csv``,
+``<setting>_agf.npz``, ``<setting>_gf.npz``: :meth:`agf.AGFResult.load`,
+:meth:`agf.Trajectory.load`) into ``--out`` (default ``out``); ``--no-plot`` prints only.
 Bad arguments exit with status 2; an agf error during the run with status 1.
 """
 
@@ -70,11 +72,11 @@ def _parser() -> argparse.ArgumentParser:
                     help="one of: " + ", ".join(SETTING_NAMES))
     rp.add_argument("--alpha", type=_alpha, default=None, help="initialization scale in (0, 1) (default: per setting)")
     rp.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
-    rp.add_argument("--out", default="out", help="folder for the figures (default: out)")
+    rp.add_argument("--out", default="out", help="folder for the figures and data (default: out)")
     rp.add_argument("--full", action="store_true", help="the paper's sizes (slower)")
     rp.add_argument("--gd", action="store_true", help="also run gradient descent with the paper's optimizer")
     rp.add_argument("--threads", type=_positive_int, default=2, help="kernel threads (default 2)")
-    rp.add_argument("--no-plot", action="store_true", help="print the table only")
+    rp.add_argument("--no-plot", action="store_true", help="print the table only (no figures, no data files)")
     return ap
 
 
@@ -110,6 +112,8 @@ def main(argv=None) -> int:
     walls = ", ".join(f"{k.split('_')[0]} {v:.1f} s" for k, v in res.info.items() if k.endswith("wall_time"))
     print(f"wall time: {walls}")
     if not args.no_plot:
+        for p in res.save(args.out):
+            print(f"wrote {p}")
         try:
             paths = res.plot(args.out)
         except ImportError:

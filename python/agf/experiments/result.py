@@ -125,6 +125,21 @@ class ExperimentResult:
             paths.append(p)
         return paths
 
+    def save(self, out_dir) -> list[str]:
+        """Write the data behind the table and figures into ``out_dir``: ``<setting>_table.csv``
+        (the comparison table), ``<setting>_agf.npz`` (:meth:`agf.AGFResult.load`),
+        ``<setting>_gf.npz`` and, with gradient descent, ``<setting>_gd.npz``
+        (:meth:`agf.Trajectory.load`); returns the paths."""
+        os.makedirs(out_dir, exist_ok=True)
+        name = self.setting.replace("-", "_")
+        paths = [os.path.join(out_dir, f"{name}_table.csv")]
+        self.table.to_csv(paths[0], index=False)
+        for key, obj in (("agf", self.agf), ("gf", self.gf), ("gd", self.gd)):
+            if obj is not None:
+                paths.append(os.path.join(out_dir, f"{name}_{key}.npz"))
+                obj.save(paths[-1])
+        return paths
+
     def __repr__(self) -> str:
         return (f"ExperimentResult(setting={self.setting!r}, alpha={self.alpha:g}, agf={self.agf!r}, "
                 f"theory={self.theory!r})")
