@@ -30,7 +30,7 @@ __all__ = [
     "AGFBasinWarning", "AGFConvergenceWarning", "AGFApproximationWarning",
 ]
 
-_LAZY = ("analysis", "experiments", "theory", "plot", "tasks", "cli")
+_LAZY = ("analysis", "experiments", "theory", "plot", "tasks", "cli", "sweep")
 
 
 def __getattr__(name):
