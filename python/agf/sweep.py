@@ -40,7 +40,7 @@ import numpy as np
 
 from agf.errors import AGFError, ConfigError
 
-__all__ = ["grid", "sweep", "summarize", "SweepError", "BACKENDS"]
+__all__ = ["grid", "sweep", "summarize", "run_setting", "SweepError", "BACKENDS"]
 
 #: The ways a sweep can run its points.
 BACKENDS = ("serial", "processes", "dask")
@@ -246,3 +246,17 @@ def _dispatch(fn, points, backend, workers, client, meter) -> list[dict]:
         return client.gather(futures)
     tasks = [dask.delayed(_run_point, pure=False)(fn, p) for p in points]
     return list(dask.compute(*tasks, scheduler="processes", num_workers=workers))
+
+
+def run_setting(setting: str, alpha: float | None = None, seed: int = 0, full: bool = False):
+    """One point of a sweep over the paper's settings (``agf sweep``): the experiment
+    ``agf.experiments.SETTINGS[setting]`` at ``alpha`` (None: the setting's default) and
+    ``seed``, on one thread. Use as ``functools.partial(run_setting, "modular")``."""
+    from agf.experiments import SETTINGS
+
+    if setting not in SETTINGS:
+        raise ConfigError(f"unknown setting {setting!r}; one of {', '.join(SETTINGS)}")
+    kw = dict(seed=seed, full=full, n_threads=1)
+    if alpha is not None:
+        kw["alpha"] = alpha
+    return SETTINGS[setting][0](**kw)
