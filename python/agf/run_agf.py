@@ -198,7 +198,9 @@ def run_agf(
         activated for, and the plateaus after xi = 1 and xi = 3 are off by 4e-5 to 3e-4 and
         5e-4 to 1e-3 relative, and the timing can leave gradient flow's (seed 3: the first
         xi = 3 neuron activates at t = 47, gradient flow's first xi = 3 sub-step is at t = 146;
-        seed 0: 174 and ~178); see bench/RESULTS.md. No setting of ``cost_ftol`` / ``cost_polish`` tried
+        seed 0: 174 and ~178). Gradient flow itself varies as much between seeds (xi = 3 at
+        t = 74-174; its plateau after xi = 1 off the theory by 2e-5 to 8.5e-4); see
+        bench/RESULTS.md. No setting of ``cost_ftol`` / ``cost_polish`` tried
         (5e-4 and 1e-3, 0 and 64) does better on all six seeds.
     cost_polish : if > 1, a cost minimization that the stagnation rule stopped at flow time t
         is continued up to ``cost_polish * t``; if it meets the gradient criterion there, the
