@@ -165,3 +165,37 @@ def test_progress_counts_points(backend):
     meter = Meter()
     sweep(scalars, grid(a=[1, 2, 3], b=[0]), backend=backend, n_workers=2, progress=meter)
     assert meter.seen == [1, 2, 3] and meter.closed
+
+
+def test_sweep_summary_plot(serial):
+    """agf.plot.sweep_summary: the plotted line is the mean over seeds at each alpha, the band
+    spans min to max, one line per value of `by`, log x for alphas a decade apart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import agf.plot as aplt
+
+    ax = aplt.sweep_summary(serial, "alpha", "jump_time_0")
+    (line,) = ax.lines
+    means = serial.groupby("alpha")["jump_time_0"].mean()
+    np.testing.assert_array_equal(line.get_xdata(), means.index.to_numpy())
+    np.testing.assert_allclose(line.get_ydata(), means.to_numpy(), rtol=1e-15)
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 1].min() == pytest.approx(serial["jump_time_0"].min())
+    assert band[:, 1].max() == pytest.approx(serial["jump_time_0"].max())
+    assert ax.get_xscale() == "linear"  # alphas 1e-2, 1e-3: a factor 10
+    plt.close(ax.figure)
+    ax = aplt.sweep_summary(serial, "seed", "level_1", by="alpha", band=False)
+    assert len(ax.lines) == 2 and not ax.collections
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["alpha = 0.001", "alpha = 0.01"]
+    plt.close(ax.figure)
+    with pytest.raises(agf.ConfigError, match="no column"):
+        aplt.sweep_summary(serial, "alpha", "nope")
+    import pandas as pd
+
+    wide = pd.DataFrame({"alpha": [1e-2, 1e-6, 1e-6], "v": [1.0, 2.0, np.nan]})
+    ax = aplt.sweep_summary(wide, "alpha", "v")
+    assert ax.get_xscale() == "log" and list(ax.lines[0].get_ydata()) == [2.0, 1.0]  # NaN row left out
+    plt.close(ax.figure)
