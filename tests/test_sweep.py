@@ -29,7 +29,8 @@ def diagonal_gf(alpha):
 
 
 def scalars(a, b):
-    return {"sum": a + b, "label": f"{a}-{b}", "flag": a > b, "np": np.float64(a) * 2}
+    return {"sum": a + b, "label": f"{a}-{b}", "flag": a > b, "np": np.float64(a) * 2, "np_flag": np.bool_(a > b),
+            "zero_d": np.array(a)}
 
 
 def fails_on_one(k):
@@ -103,7 +104,7 @@ def test_trajectory_and_dict_rows():
     assert t["final_loss"].iloc[1] > t["final_loss"].iloc[0]
     d = sweep(scalars, [{"a": 2, "b": 1}, {"a": 1, "b": 3}])
     assert list(d["sum"]) == [3, 4] and list(d["label"]) == ["2-1", "1-3"] and list(d["flag"]) == [True, False]
-    assert list(d["np"]) == [4.0, 2.0]
+    assert list(d["np"]) == [4.0, 2.0] and list(d["np_flag"]) == [True, False] and list(d["zero_d"]) == [2, 1]
 
 
 def test_experiment_rows():

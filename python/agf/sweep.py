@@ -76,12 +76,10 @@ def grid(**axes: Iterable) -> list[dict]:
 
 # --------------------------------------------------------------------------- rows
 def _scalar(name: str, value) -> Any:
-    if value is None or isinstance(value, (str, bool)):
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        value = value.item()  # numpy scalars (np.float64, np.bool_, ...) as Python ones
+    if value is None or isinstance(value, (str, bool, numbers.Number)):
         return value
-    if isinstance(value, numbers.Number):
-        return value.item() if isinstance(value, np.generic) else value
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        return value.item()
     raise ConfigError(f"sweep rows hold scalars; {name!r} is a {type(value).__name__} "
                       "(return a dict of numbers and strings, or an agf result)")
 
