@@ -109,21 +109,8 @@ def test_stagnation_rule_is_needed():
     """The two-neuron round on its own: without the stagnation rule the gradient criterion is met
     only after a flow time of ~1e7; with cost_ftol = 1e-3 it stops at a level within 1e-3 of that
     limit: for L - L* ~ t^-p the stop leaves L - L* <= ftol L / (2^p - 1), about 2 ftol L here."""
-    task = modular_addition(P, "paper")
-    m = agf.TwoLayer(2 * P, P, 18, "square")
-    res = agf.run_agf(m, task.data, m.init(1e-2, 0), loss_scale=task.loss_scale, max_rounds=2)
-    # the state after round 1, plus the second neuron as AGF activates it: its dormant direction
-    # at the second jump, at unit norm
-    i = res.order[1]
-    d = res.dormant_directions[1]
-    w, a = res.features[0]["w"].copy(), res.features[0]["a"].copy()
-    nrm = np.linalg.norm(np.concatenate([d["w"][i], d["a"][i]]))
-    w[i], a[i] = d["w"][i] / nrm, d["a"][i] / nrm
-    theta = np.concatenate([w.ravel(), a.ravel()])
-    H = m.width
-    active = [1 if k in res.order[:2] else 0 for k in range(H)]
-    L0 = res.levels[0]
-    args = (m._core, task.data.X, task.data.Y, theta, active, 1e-6, 1e-6 * L0, 0.0, 0.1)
+    # the state after round 1, plus the second neuron as AGF activates it
+    m, task, args, _ = cost_min_round(1)
     slow = _core.agf_cost_min(*args, 1e9, 50_000, 1, "auto", 0.0, np.inf)
     fast = _core.agf_cost_min(*args, 1e9, 50_000, 1, "auto", 1e-3, np.inf)
     assert slow["status"] == 0 and not slow["stagnated"] and slow["t_spent"] > 1e5

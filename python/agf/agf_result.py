@@ -169,12 +169,12 @@ class AGFResult:
                 arrays[name] = np.asarray(getattr(self, name), float)
         for key, plist in (("features", self.features), ("dormant_directions", self.dormant_directions)):
             present = [p for p in plist if p is not None]
-            for b in blocks:
-                if present:
-                    arrays[f"{key}.{b[0]}"] = np.stack([p[b[0]] for p in present])
+            if present:
+                for name, _ in blocks:
+                    arrays[f"{key}.{name}"] = np.stack([p[name] for p in present])
         if self.final_params is not None:
-            for b in blocks:
-                arrays[f"final_params.{b[0]}"] = self.final_params[b[0]]
+            for name, _ in blocks:
+                arrays[f"final_params.{name}"] = self.final_params[name]
         np.savez_compressed(path, **arrays)
 
     @classmethod
@@ -235,6 +235,4 @@ def _json_default(x):
         return float(x)
     if isinstance(x, np.ndarray):
         return x.tolist()
-    if isinstance(x, tuple):
-        return list(x)
     raise TypeError(f"cannot save {type(x).__name__} in an AGFResult header")

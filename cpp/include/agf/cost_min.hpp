@@ -70,39 +70,6 @@ struct CostMinResult {
   long n_steps = 0, n_rhs = 0;
 };
 
-// The `polish` continuation of a stagnated cost minimization (see the header comment): the
-// stepper goes on from where the stagnation rule stopped it, with the gradient criterion only,
-// until its flow time reaches `polish` times that of the stop. Only a converged end state replaces `res`;
-// a deactivation, the limits or a failure on the way leave `res` (the stagnated state) as it is.
-inline void polish_stagnated(const Model& sim, const Data& data, const std::vector<int>& active,
-                             const std::vector<Index>& sim_to_full, const std::vector<Index>& params,
-                             const Vec& n0, const CostMinOptions& opt, Stepper& st, GradientSystem& sys,
-                             CostMinResult& res) {
-  const double t_end = std::min(opt.t_max, opt.polish * st.t());
-  const Index Ps = Index(params.size()), Hs = sim.n_neurons();
-  Vec g(Ps), nn(Hs);
-  auto converged = [&]() {  // false: go on; true: stop (converged, or the continuation failed)
-    if (st.step(t_end) != StepStatus::Ok) return true;
-    ++res.n_steps;
-    const double loss = sim.loss_grad(data, st.y().data(), g.data(), sys.scratch());
-    if (!std::isfinite(loss)) return true;
-    sim.neuron_norms(st.y().data(), nn.data());
-    for (Index i = 0; i < Hs; ++i)
-      if (active[sim_to_full[i]] && nn[i] < opt.deact_frac * n0[i]) return true;
-    const double gn = g.norm();
-    if (gn > opt.gtol && loss > opt.loss_tol) return false;
-    for (Index q = 0; q < Ps; ++q) res.theta[params[q]] = st.y()[q];
-    res.loss = loss;
-    res.grad_norm = gn;
-    res.t_spent = st.t();
-    res.polished = true;
-    return true;
-  };
-  while (st.t() < t_end && res.n_steps < opt.max_steps)
-    if (converged()) break;
-  res.n_rhs = sys.n_rhs;
-}
-
 inline CostMinResult run_cost_min(const Model& model, const Data& data, const Vec& theta0,
                                   const std::vector<int>& active, const CostMinOptions& opt) {
   model.check_data(data);
@@ -165,17 +132,25 @@ inline CostMinResult run_cost_min(const Model& model, const Data& data, const Ve
     const double t0 = hist_t[j - 1], t1 = hist_t[j];
     return hist_L[j - 1] + (hist_L[j] - hist_L[j - 1]) * (t - t0) / (t1 - t0);
   };
-  while (true) {
-    const StepStatus s = st->step(opt.t_max);
+  // One step of the flow towards t_end: the loss and gradient norm there, and in `dead` the
+  // active neurons whose norm fell below deact_frac of their entry norm. False if it failed.
+  std::vector<Index> dead;
+  auto advance = [&](double t_end) {
     ++steps;
-    if (s != StepStatus::Ok) { res.status = CostStatus::Failed; break; }
+    if (st->step(t_end) != StepStatus::Ok) return false;
     gn = grad_at(st->y(), loss);
-    if (!std::isfinite(loss)) { res.status = CostStatus::Failed; break; }
+    if (!std::isfinite(loss)) return false;
     sim.neuron_norms(st->y().data(), nn.data());
+    dead.clear();
     for (Index i = 0; i < Hs; ++i)
-      if (active[sim_to_full[i]] && nn[i] < opt.deact_frac * n0[i]) res.deactivated.push_back(sim_to_full[i]);
-    if (!res.deactivated.empty()) { res.status = CostStatus::Deactivation; break; }
-    if (gn <= opt.gtol || loss <= opt.loss_tol) { res.status = CostStatus::Converged; break; }
+      if (active[sim_to_full[i]] && nn[i] < opt.deact_frac * n0[i]) dead.push_back(sim_to_full[i]);
+    return true;
+  };
+  auto at_minimum = [&]() { return gn <= opt.gtol || loss <= opt.loss_tol; };
+  while (true) {
+    if (!advance(opt.t_max)) { res.status = CostStatus::Failed; break; }
+    if (!dead.empty()) { res.deactivated = dead; res.status = CostStatus::Deactivation; break; }
+    if (at_minimum()) { res.status = CostStatus::Converged; break; }
     hist_t.push_back(st->t());
     hist_L.push_back(loss);
     const double tn = st->t();
@@ -188,7 +163,22 @@ inline CostMinResult run_cost_min(const Model& model, const Data& data, const Ve
     if (st->t() >= opt.t_max || steps >= opt.max_steps) { res.status = CostStatus::NotConverged; break; }
   }
   finish(st->y(), loss, gn, st->t(), steps);
-  if (res.stagnated && opt.polish > 1) polish_stagnated(sim, data, active, sim_to_full, params, n0, opt, *st, sys, res);
+  if (res.stagnated && opt.polish > 1) {
+    // The polish (header comment): the same flow goes on, gradient criterion only, until its
+    // flow time reaches `polish` times that of the stop. Only a converged end state replaces
+    // the result; a deactivation, the limits or a failure leave the stagnated state as it is.
+    const double t_end = std::min(opt.t_max, opt.polish * st->t());
+    while (st->t() < t_end && steps < opt.max_steps) {
+      if (!advance(t_end) || !dead.empty()) break;
+      if (at_minimum()) {
+        finish(st->y(), loss, gn, st->t(), steps);
+        res.polished = true;
+        break;
+      }
+    }
+    res.n_steps = steps;
+    res.n_rhs = sys.n_rhs;
+  }
   return res;
 }
 
